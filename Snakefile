@@ -1,0 +1,20 @@
+# neuromotor: one workflow for four neuromotor studies. See README.md.
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+include: "rules/common.smk"
+include: "rules/pcrt.smk"
+
+
+report: "workflow/report/workflow.rst"
+
+
+rule all:
+    input:
+        rules.pcrt.input,
+    default_target: True

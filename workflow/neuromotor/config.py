@@ -1,0 +1,199 @@
+"""Configuration: JSON-schema validation with defaults, and the checks that need more than one key.
+
+``validate_config(raw)`` returns a new dict with every default filled in, or raises :class:`ConfigError` naming the
+key's dotted path, the offending value and what is allowed. The Snakefile calls it before any job is planned.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Mapping
+
+import jsonschema
+import yaml
+
+from neuromotor.errors import ConfigError
+
+SCHEMA_PATH = Path(__file__).resolve().parents[1] / "schemas" / "config.schema.yaml"
+
+
+def load_schema(path: Path = SCHEMA_PATH) -> dict:
+    with open(path) as fh:
+        return yaml.safe_load(fh)
+
+
+def _with_defaults(validator_class):
+    """A validator class that fills in ``default`` values of object properties before validating them."""
+    validate_properties = validator_class.VALIDATORS["properties"]
+
+    def set_defaults(validator, properties, instance, schema):
+        if isinstance(instance, dict):
+            for name, subschema in properties.items():
+                if "default" in subschema and name not in instance:
+                    instance[name] = copy.deepcopy(subschema["default"])
+        yield from validate_properties(validator, properties, instance, schema)
+
+    return jsonschema.validators.extend(validator_class, {"properties": set_defaults})
+
+
+_Validator = _with_defaults(jsonschema.Draft202012Validator)
+
+
+def _dotted(path) -> str:
+    return ".".join(str(p) for p in path) or "<top level>"
+
+
+def _describe(error: jsonschema.ValidationError) -> str:
+    """One line: key path, value, and what the schema allows."""
+    key = _dotted(error.absolute_path)
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    if error.validator == "additionalProperties":
+        allowed = sorted(schema.get("properties", {}))
+        unknown = sorted(set(error.instance) - set(allowed))
+        prefix = "" if key == "<top level>" else key + "."
+        names = ", ".join(repr(prefix + u) for u in unknown)
+        return f"unknown config key {names}; allowed keys here: {allowed}"
+    if error.validator == "enum":
+        return f"config key '{key}': {error.instance!r} is not allowed; allowed values: {error.validator_value}"
+    description = schema.get("description")
+    hint = f" ({description})" if description else ""
+    return f"config key '{key}': {error.message}{hint}"
+
+
+def _check_cross_keys(config: dict) -> list[str]:
+    """Checks spanning several keys that a JSON schema cannot express."""
+    problems = []
+    pcrt = config["pcrt"]
+    for section, keys in (
+        ("characters", ("scale_range", "shear_range", "rotation_range", "duration_range")),
+        ("startpoints", ("x_range", "y_range", "z_range")),
+    ):
+        for key in keys:
+            low, high = pcrt[section][key]
+            if low > high:
+                problems.append(f"config key 'pcrt.{section}.{key}': lower bound {low} exceeds upper bound {high}")
+    if pcrt["characters"]["source"] == "uci" and not pcrt["characters"]["uci_path"]:
+        problems.append("config key 'pcrt.characters.uci_path': required when 'pcrt.characters.source' is 'uci'")
+    low, high = pcrt["characters"]["duration_range"]
+    if low < 4:
+        problems.append(f"config key 'pcrt.characters.duration_range': durations must be at least 4 samples, got {low}")
+    assembly = pcrt["assembly"]
+    longest = _longest_augmented_length(pcrt)
+    if longest > assembly["window"] - 1:
+        problems.append(
+            f"config key 'pcrt.assembly.window': {assembly['window']} steps cannot hold the longest augmented "
+            f"trajectory ({longest} steps from duration_range, size and speed); expected at least {longest + 1}"
+        )
+    available = len(pcrt["labels"]) * len(pcrt["planes"]) * assembly["n_per_label_plane"]
+    wanted = assembly["n_train"] + assembly["n_test"]
+    if wanted > available:
+        problems.append(
+            f"config keys 'pcrt.assembly.n_train' + 'pcrt.assembly.n_test' = {wanted} exceed the "
+            f"{available} trajectories selected (labels x planes x n_per_label_plane)"
+        )
+    return problems
+
+
+def _longest_augmented_length(pcrt: Mapping[str, Any]) -> int:
+    """Upper bound on augmented trajectory length (steps) for template characters: T * max(size) / min(speed)."""
+    augmentation = pcrt["augmentation"]
+    longest_source = int(pcrt["characters"]["duration_range"][1])
+    return int(int(longest_source * max(augmentation["size"])) / min(augmentation["speed"]))
+
+
+def validate_config(raw: Mapping[str, Any] | None) -> dict:
+    """Validate a config against the schema and return a copy with all defaults filled in.
+
+    Raises:
+        ConfigError: listing every problem, each with the key's dotted path and the allowed values.
+    """
+    config = copy.deepcopy(dict(raw or {}))
+    errors = sorted(_Validator(load_schema()).iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
+    problems = [_describe(e) for e in errors]
+    if not problems:
+        problems = _check_cross_keys(config)
+    if problems:
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
+    return config
+
+
+def load_config(path: str | Path) -> dict:
+    """Read a YAML config file and validate it (see :func:`validate_config`)."""
+    path = Path(path)
+    try:
+        with open(path) as fh:
+            raw = yaml.safe_load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    if raw is not None and not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping of config keys at the top level, got {type(raw).__name__}")
+    try:
+        return validate_config(raw)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+
+
+def digest(section: Any) -> str:
+    """Stable short hash of a config section, stored in array attrs so outputs record what made them."""
+    text = json.dumps(section, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _resolve(schema: dict, node: dict) -> dict:
+    ref = node.get("$ref")
+    if not ref:
+        return node
+    target = schema
+    for part in ref.lstrip("#/").split("/"):
+        target = target[part]
+    return {**target, **{k: v for k, v in node.items() if k != "$ref"}}
+
+
+def _type_of(node: dict) -> str:
+    if "enum" in node:
+        return " \\| ".join(f"`{v}`" for v in node["enum"])
+    kind = node.get("type", "")
+    return " or ".join(kind) if isinstance(kind, list) else kind
+
+
+def schema_markdown(schema: dict | None = None) -> str:
+    """Every config key as a Markdown table per section (the body of config/README.md)."""
+    schema = schema or load_schema()
+    lines = [
+        "# Configuration keys",
+        "",
+        "Generated from `workflow/schemas/config.schema.yaml` by `python -m neuromotor.config > config/README.md`;",
+        "a test keeps the two in step. A config file lists only the keys it changes; everything else takes the",
+        "default below. `config/config.yaml` is the small default run; `config/paper/*.yaml` are the full-scale plans.",
+        "",
+    ]
+
+    def walk(node: dict, path: str) -> None:
+        node = _resolve(schema, node)
+        rows = []
+        children = []
+        for name, child in node.get("properties", {}).items():
+            child = _resolve(schema, child)
+            key = f"{path}.{name}" if path else name
+            if child.get("type") == "object" and "properties" in child:
+                children.append((child, key))
+                continue
+            default = json.dumps(child.get("default"))
+            rows.append(f"| `{key}` | {_type_of(child)} | `{default}` | {child.get('description', '')} |")
+        if rows:
+            lines.extend([f"## `{path or 'top level'}`", "", node.get("description", "").strip(), ""])
+            lines.extend(["| key | type | default | meaning |", "|---|---|---|---|", *rows, ""])
+        for child, key in children:
+            walk(child, key)
+
+    walk(schema, "")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+if __name__ == "__main__":
+    print(schema_markdown(), end="")

@@ -1,0 +1,271 @@
+"""One function per PCRT workflow stage: config sections and paths in, files out.
+
+These are what the workflow's scripts call (and what tests and benchmarks call without Snakemake). Each stage
+writes its outputs atomically and logs what it did through :mod:`logging`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from neuromotor.errors import ConfigError
+from neuromotor.io.store import atomic_file, read_arrays, write_arrays
+from neuromotor.pcrt.augment import LatentChoices
+from neuromotor.pcrt.dataset import (
+    build_selection,
+    pool_shard_metadata,
+    read_selection,
+    write_dataset,
+    write_selection,
+    write_shard,
+)
+from neuromotor.pcrt.generate import Acceptance, generate_shard, shard_items
+from neuromotor.pcrt.kinematics import Arm
+from neuromotor.pcrt.workspace import StartpointSearch, find_startpoints
+
+log = logging.getLogger(__name__)
+
+
+def make_characters(characters_cfg: dict, seed: int, out: str | Path) -> None:
+    """Stage S0: source characters (templates or UCI), preprocessed to NaN-padded positions in the box (cm)."""
+    from neuromotor.io.uci import load_uci_characters
+    from neuromotor.pcrt import characters as chars
+
+    if characters_cfg["source"] == "uci":
+        samples, labels = load_uci_characters(characters_cfg["uci_path"])
+    else:
+        templates = chars.load_templates(characters_cfg["templates_path"])
+        variability = chars.TemplateVariability(
+            jitter=characters_cfg["jitter"],
+            scale_range=tuple(characters_cfg["scale_range"]),
+            shear_range=tuple(characters_cfg["shear_range"]),
+            rotation_range=tuple(characters_cfg["rotation_range"]),
+            duration_range=tuple(int(v) for v in characters_cfg["duration_range"]),
+        )
+        samples, labels = chars.sample_template_characters(
+            templates, characters_cfg["samples_per_letter"], variability, seed
+        )
+    trajectories, lengths = chars.preprocess_characters(
+        samples, box_cm=characters_cfg["box_cm"], preserve_aspect=characters_cfg["preserve_aspect"]
+    )
+    log.info("characters: %d samples, longest %d steps", len(labels), int(lengths.max()))
+    write_arrays(
+        out,
+        {"": {"trajectories": trajectories, "length": lengths.astype(np.int32), "label": np.asarray(labels, np.int32)}},
+        attrs={"source": characters_cfg["source"], "units": "cm", "box_cm": characters_cfg["box_cm"], "seed": seed},
+        array_attrs={"trajectories": {"axes": ["sample", "xy", "time"], "units": "cm"}},
+    )
+
+
+def make_startpoints(startpoints_cfg: dict, out: str | Path) -> None:
+    """Stage S1: start points per plane, searched on the workspace grid or read from the original HDF5 file."""
+    if startpoints_cfg["path"]:
+        from neuromotor.io.deepdraw_hdf5 import load_startpoints_hdf5
+
+        found = load_startpoints_hdf5(startpoints_cfg["path"])
+    else:
+        search = StartpointSearch(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in startpoints_cfg.items() if k != "path"})
+        found = {plane: find_startpoints(search, plane) for plane in ("horizontal", "vertical")}
+    for plane, points in found.items():
+        log.info("start points %s: %d", plane, len(points))
+        if len(points) == 0:
+            raise ConfigError(f"config key 'pcrt.startpoints': no start point passes the tests in the {plane} plane")
+    write_arrays(out, {"": found}, attrs={"units": "cm", "frame": "world"})
+
+
+def load_muscle_function(muscle_cfg: dict, surrogate_path: str | Path | None):
+    """Joint angles (N, 4) deg -> muscle quantity (N, 25) mm, through the surrogate or OpenSim (per ``backend``)."""
+    if muscle_cfg["backend"] == "surrogate":
+        from neuromotor.pcrt.surrogate import MuscleSurrogate
+
+        return MuscleSurrogate.load(surrogate_path).predict
+    from neuromotor.pcrt.muscles import load_arm_model
+
+    arm = load_arm_model(muscle_cfg["model_path"])
+    return lambda joints: arm.evaluate(joints, muscle_cfg["quantity"])
+
+
+def make_surrogate(muscle_cfg: dict, seed: int, out: str | Path, report_out: str | Path) -> None:
+    """Stage S2: fit the muscle surrogate to OpenSim and validate it on independent uniform postures."""
+    from neuromotor.pcrt.muscles import load_arm_model
+    from neuromotor.pcrt.surrogate import check_validation, fit_surrogate, validate_surrogate
+
+    settings = muscle_cfg["surrogate"]
+    arm_model = load_arm_model(muscle_cfg["model_path"])
+    surrogate = fit_surrogate(
+        arm_model, muscle_cfg["quantity"], degree=settings["degree"], ridge=settings["ridge"], n_fit=settings["n_fit"], seed=seed
+    )
+    rng = np.random.default_rng([seed, 7])
+    arm = Arm()
+    postures = rng.uniform(arm.q_min, arm.q_max, size=(settings["n_val"], 4))
+    report = validate_surrogate(
+        surrogate,
+        postures,
+        arm_model.evaluate(postures, muscle_cfg["quantity"]),
+        max_rmse_rel=settings["max_rmse_rel"],
+        max_abs_rel=settings["max_abs_rel"],
+    )
+    _write_json(report_out, report)
+    check_validation(report)
+    surrogate.save(out)
+
+
+def make_shard(
+    *,
+    label: int,
+    plane: str,
+    shard: int,
+    characters_path: str | Path,
+    startpoints_path: str | Path,
+    surrogate_path: str | Path | None,
+    pcrt_cfg: dict,
+    seed: int,
+    out: str | Path,
+) -> None:
+    """Stage S3: accepted trajectories of one (label, plane, shard)."""
+    characters = read_arrays(characters_path)
+    startpoints = read_arrays(startpoints_path, names=[plane])[plane]
+    generation = pcrt_cfg["generation"]
+    sources = np.flatnonzero(characters["label"] == label)
+    items = shard_items(sources, generation["repeats"], generation["shards"], shard)
+    muscle_function = load_muscle_function(pcrt_cfg["muscle"], surrogate_path)
+    acceptance = Acceptance(
+        ik_tolerance_cm=generation["ik_tolerance_cm"],
+        joint_jerk_max=generation["joint_jerk_max"],
+        muscle_jerk_max=generation["muscle_jerk_max"],
+        max_attempts=generation["max_attempts"],
+    )
+    result = generate_shard(
+        items,
+        characters["trajectories"],
+        characters["length"],
+        label,
+        plane,
+        startpoints,
+        muscle_function,
+        seed=seed,
+        choices=LatentChoices.from_config(pcrt_cfg["augmentation"]),
+        acceptance=acceptance,
+        max_steps=pcrt_cfg["assembly"]["window"] - 1,
+    )
+    for source, repeat in result.failed:
+        log.warning(
+            "label %d %s: source %d repeat %d rejected after %d attempts", label, plane, source, repeat, acceptance.max_attempts
+        )
+    log.info("label %d %s shard %d: %d of %d items accepted", label, plane, shard, len(items) - len(result.failed), len(items))
+    rest = muscle_function(Arm().q0[None])[0]
+    write_shard(
+        out,
+        result,
+        label=label,
+        plane=plane,
+        attrs={"shard": shard, "seed": seed, "muscle_at_rest_mm": rest.tolist(), "quantity": pcrt_cfg["muscle"]["quantity"]},
+    )
+
+
+def make_selection(shard_paths: Sequence[str | Path], assembly_cfg: dict, seed: int, out: str | Path) -> None:
+    """Stage S4a: choose, de-duplicate, place in windows and split the pooled trajectories (a TSV table)."""
+    pool = pool_shard_metadata(shard_paths)
+    rows = build_selection(
+        pool,
+        n_per_label_plane=assembly_cfg["n_per_label_plane"],
+        n_train=assembly_cfg["n_train"],
+        n_test=assembly_cfg["n_test"],
+        window=assembly_cfg["window"],
+        seed=seed,
+        split_seed=assembly_cfg["split_seed"],
+        dedup_include_source=assembly_cfg["dedup_include_source"],
+    )
+    log.info("pool %d trajectories; selected %d", len(pool["length"]), len(rows))
+    write_selection(out, rows)
+
+
+def make_dataset(
+    selection_path: str | Path,
+    shard_paths: Sequence[str | Path],
+    *,
+    pcrt_cfg: dict,
+    seed: int,
+    config_digest: str,
+    out: str | Path,
+) -> None:
+    """Stages S4b + S5: hold-padded windows of both splits and the spindle inputs, in ``dataset.zarr``."""
+    storage = pcrt_cfg["storage"]
+    write_dataset(
+        out,
+        read_selection(selection_path),
+        shard_paths,
+        window=pcrt_cfg["assembly"]["window"],
+        seed=seed,
+        spindle=pcrt_cfg["spindle"],
+        dtype=storage["dtype"],
+        chunk=storage["chunk"],
+        attrs={
+            "seed": seed,
+            "config_digest": config_digest,
+            "dt_s": 0.015,
+            "muscle_quantity": pcrt_cfg["muscle"]["quantity"],
+            "muscle_model": Path(pcrt_cfg["muscle"]["model_path"]).name,
+            "muscle_backend": pcrt_cfg["muscle"]["backend"],
+            "label_letters": "a b c d e g h l m n o p q r s u v w y z",
+        },
+    )
+
+
+def _write_json(path: str | Path, payload) -> None:
+    with atomic_file(path) as tmp:
+        Path(tmp).write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
+
+
+def make_surrogate_report(
+    *,
+    surrogate_path: str | Path,
+    uniform_report_path: str | Path,
+    shard_paths: Sequence[str | Path],
+    muscle_cfg: dict,
+    seed: int,
+    out: str | Path,
+) -> None:
+    """Stage S2b: validate the surrogate on every step of randomly chosen accepted trajectories, against OpenSim.
+
+    The JSON report holds both validations (uniform postures, from the fit stage, and trajectories); the stage fails
+    after writing it if either misses the criteria.
+    """
+    from neuromotor.pcrt.muscles import load_arm_model
+    from neuromotor.pcrt.surrogate import MuscleSurrogate, check_validation, validate_surrogate
+
+    settings = muscle_cfg["surrogate"]
+    pool = pool_shard_metadata(shard_paths)
+    rng = np.random.default_rng([seed, 8])
+    n_chosen = min(settings["n_val_traj"], len(pool["length"]))
+    chosen = np.sort(rng.choice(len(pool["length"]), size=n_chosen, replace=False))
+    postures = []
+    for index in chosen:
+        shard, row, length = pool["shard"][index], pool["row"][index], pool["length"][index]
+        joints = read_arrays(shard_paths[shard], names=["joints"])["joints"][row, :, :length]
+        postures.append(joints.T)
+    postures = np.concatenate(postures) if postures else np.zeros((0, 4))
+    surrogate = MuscleSurrogate.load(surrogate_path)
+    arm_model = load_arm_model(muscle_cfg["model_path"])
+    trajectories = validate_surrogate(
+        surrogate,
+        postures,
+        arm_model.evaluate(postures, muscle_cfg["quantity"]),
+        max_rmse_rel=settings["max_rmse_rel"],
+        max_abs_rel=settings["max_abs_rel"],
+    )
+    uniform = json.loads(Path(uniform_report_path).read_text())
+    report = {
+        "model": Path(muscle_cfg["model_path"]).name,
+        "quantity": muscle_cfg["quantity"],
+        "uniform_postures": uniform,
+        "trajectories": {**trajectories, "n_trajectories": int(n_chosen), "n_steps": int(len(postures))},
+    }
+    _write_json(out, report)
+    check_validation(uniform)
+    check_validation(trajectories)
