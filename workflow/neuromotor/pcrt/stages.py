@@ -41,10 +41,11 @@ def make_characters(characters_cfg: dict, seed: int, out: str | Path) -> None:
     else:
         templates = chars.load_templates(characters_cfg["templates_path"])
         variability = chars.TemplateVariability(
-            jitter=characters_cfg["jitter"],
-            scale_range=tuple(characters_cfg["scale_range"]),
+            jitter_fraction=characters_cfg["jitter"],
+            x_scale_range=tuple(characters_cfg["scale_range"]),
+            y_scale_range=tuple(characters_cfg["scale_range"]),
             shear_range=tuple(characters_cfg["shear_range"]),
-            rotation_range=tuple(characters_cfg["rotation_range"]),
+            rotation_range_rad=tuple(characters_cfg["rotation_range"]),
             duration_range=tuple(int(v) for v in characters_cfg["duration_range"]),
         )
         samples, labels = chars.sample_template_characters(
