@@ -15,6 +15,6 @@ report: "workflow/report/workflow.rst"
 
 
 rule all:
+    default_target: True
     input:
         rules.pcrt.input,
-    default_target: True

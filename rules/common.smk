@@ -41,7 +41,14 @@ def pcrt_surrogate_path():
         raise WorkflowError(
             f"config key 'pcrt.muscle.model_path': {model} does not exist; expected an OpenSim .osim file"
         )
-    key = digest([file_digest(model), PCRT["muscle"]["quantity"], PCRT["muscle"]["surrogate"], SEED])
+    key = digest(
+        [
+            file_digest(model),
+            PCRT["muscle"]["quantity"],
+            PCRT["muscle"]["surrogate"],
+            SEED,
+        ]
+    )
     return f"{PCRT_DIR}/surrogate/{Path(model).stem}-{PCRT['muscle']['quantity']}-{key}.npz"
 
 
@@ -54,15 +61,21 @@ def pcrt_muscle_inputs(wildcards):
 
 def pcrt_generation_params():
     """The config a generation shard depends on (a change reruns the shards)."""
-    return {
-        key: PCRT[key]
-        for key in ("generation", "augmentation", "muscle")
-    } | {"window": PCRT["assembly"]["window"]}
+    return {key: PCRT[key] for key in ("generation", "augmentation", "muscle")} | {
+        "window": PCRT["assembly"]["window"]
+    }
 
 
 def pcrt_report_inputs():
     """Validation and figures of the PCRT stage (the surrogate report only when the surrogate is used)."""
-    inputs = []
+    inputs = [
+        f"{PCRT_DIR}/figures/{name}.png"
+        for name in ("characters", "arm_trajectory", "muscles_spindles", "latents")
+    ]
     if PCRT["muscle"]["backend"] == "surrogate":
         inputs.append(f"{PCRT_DIR}/surrogate_validation.json")
+        inputs += [
+            f"{PCRT_DIR}/figures/surrogate_{name}.png"
+            for name in ("uniform", "trajectories")
+        ]
     return inputs

@@ -6,19 +6,19 @@ rule pcrt_characters:
         templates=PCRT["characters"]["templates_path"],
     output:
         directory(f"{PCRT_DIR}/characters.zarr"),
-    params:
-        characters=PCRT["characters"],
-        seed=SEED,
     log:
         "logs/pcrt/characters.log",
     benchmark:
         "benchmarks/pcrt/characters.tsv"
+    conda:
+        "../envs/neuromotor.yaml"
     threads: 1
     resources:
         mem_mb=lambda wc, attempt: 1000 * attempt,
         runtime=lambda wc, attempt: 10 * attempt,
-    conda:
-        "../envs/neuromotor.yaml"
+    params:
+        characters=PCRT["characters"],
+        seed=SEED,
     script:
         "../scripts/pcrt_characters.py"
 
@@ -26,18 +26,18 @@ rule pcrt_characters:
 rule pcrt_startpoints:
     output:
         directory(f"{PCRT_DIR}/startpoints.zarr"),
-    params:
-        startpoints=PCRT["startpoints"],
     log:
         "logs/pcrt/startpoints.log",
     benchmark:
         "benchmarks/pcrt/startpoints.tsv"
+    conda:
+        "../envs/neuromotor.yaml"
     threads: 1
     resources:
         mem_mb=lambda wc, attempt: 2000 * attempt,
         runtime=lambda wc, attempt: 20 * attempt,
-    conda:
-        "../envs/neuromotor.yaml"
+    params:
+        startpoints=PCRT["startpoints"],
     script:
         "../scripts/pcrt_startpoints.py"
 
@@ -48,19 +48,19 @@ rule pcrt_surrogate:
     output:
         surrogate=f"{PCRT_DIR}/surrogate/{{name}}.npz",
         validation=f"{PCRT_DIR}/surrogate/{{name}}.uniform_validation.json",
-    params:
-        muscle=PCRT["muscle"],
-        seed=SEED,
     log:
         "logs/pcrt/surrogate_{name}.log",
     benchmark:
         "benchmarks/pcrt/surrogate_{name}.tsv"
+    conda:
+        "../envs/neuromotor.yaml"
     threads: 1
     resources:
         mem_mb=lambda wc, attempt: 2000 * attempt,
         runtime=lambda wc, attempt: 30 * attempt,
-    conda:
-        "../envs/neuromotor.yaml"
+    params:
+        muscle=PCRT["muscle"],
+        seed=SEED,
     script:
         "../scripts/pcrt_surrogate.py"
 
@@ -72,23 +72,23 @@ rule pcrt_generate:
         startpoints=f"{PCRT_DIR}/startpoints.zarr",
     output:
         directory(f"{PCRT_DIR}/shards/{{plane}}/label{{label}}_shard{{shard}}.zarr"),
-    wildcard_constraints:
-        plane="horizontal|vertical",
-        label=r"\d{2}",
-        shard=r"\d{3}",
-    params:
-        pcrt=pcrt_generation_params(),
-        seed=SEED,
     log:
         "logs/pcrt/generate/{plane}_label{label}_shard{shard}.log",
     benchmark:
         "benchmarks/pcrt/generate/{plane}_label{label}_shard{shard}.tsv"
+    wildcard_constraints:
+        plane="horizontal|vertical",
+        label=r"\d{2}",
+        shard=r"\d{3}",
+    conda:
+        "../envs/neuromotor.yaml"
     threads: 1
     resources:
         mem_mb=lambda wc, attempt: 1500 * attempt,
         runtime=lambda wc, attempt: 60 * attempt,
-    conda:
-        "../envs/neuromotor.yaml"
+    params:
+        pcrt=pcrt_generation_params(),
+        seed=SEED,
     script:
         "../scripts/pcrt_generate.py"
 
@@ -98,19 +98,19 @@ rule pcrt_select:
         shards=pcrt_shard_paths(),
     output:
         f"{PCRT_DIR}/selection.tsv",
-    params:
-        assembly=PCRT["assembly"],
-        seed=SEED,
     log:
         "logs/pcrt/select.log",
     benchmark:
         "benchmarks/pcrt/select.tsv"
+    conda:
+        "../envs/neuromotor.yaml"
     threads: 1
     resources:
         mem_mb=lambda wc, attempt: 2000 * attempt,
         runtime=lambda wc, attempt: 30 * attempt,
-    conda:
-        "../envs/neuromotor.yaml"
+    params:
+        assembly=PCRT["assembly"],
+        seed=SEED,
     script:
         "../scripts/pcrt_select.py"
 
@@ -121,20 +121,23 @@ rule pcrt_dataset:
         shards=pcrt_shard_paths(),
     output:
         directory(f"{PCRT_DIR}/dataset.zarr"),
-    params:
-        pcrt={key: PCRT[key] for key in ("spindle", "storage", "assembly", "muscle")},
-        seed=SEED,
-        digest=digest([PCRT, SEED]),
     log:
         "logs/pcrt/dataset.log",
     benchmark:
         "benchmarks/pcrt/dataset.tsv"
-    threads: 1
-    resources:
-        mem_mb=lambda wc, input, attempt: max(2000, 60 * PCRT["assembly"]["n_train"] // 1000) * attempt,
-        runtime=lambda wc, attempt: 120 * attempt,
     conda:
         "../envs/neuromotor.yaml"
+    threads: 1
+    resources:
+        mem_mb=lambda wc, input, attempt: max(
+            2000, 60 * PCRT["assembly"]["n_train"] // 1000
+        )
+        * attempt,
+        runtime=lambda wc, attempt: 120 * attempt,
+    params:
+        pcrt={key: PCRT[key] for key in ("spindle", "storage", "assembly", "muscle")},
+        seed=SEED,
+        digest=digest([PCRT, SEED]),
     script:
         "../scripts/pcrt_dataset.py"
 
@@ -147,21 +150,88 @@ rule pcrt_surrogate_report:
         model=PCRT["muscle"]["model_path"],
     output:
         f"{PCRT_DIR}/surrogate_validation.json",
-    params:
-        muscle=PCRT["muscle"],
-        seed=SEED,
     log:
         "logs/pcrt/surrogate_report.log",
     benchmark:
         "benchmarks/pcrt/surrogate_report.tsv"
+    conda:
+        "../envs/neuromotor.yaml"
     threads: 1
     resources:
         mem_mb=lambda wc, attempt: 2000 * attempt,
         runtime=lambda wc, attempt: 30 * attempt,
-    conda:
-        "../envs/neuromotor.yaml"
+    params:
+        muscle=PCRT["muscle"],
+        seed=SEED,
     script:
         "../scripts/pcrt_surrogate_report.py"
+
+
+rule pcrt_figures:
+    input:
+        characters=f"{PCRT_DIR}/characters.zarr",
+        dataset=f"{PCRT_DIR}/dataset.zarr",
+    output:
+        characters=report(
+            f"{PCRT_DIR}/figures/characters.png",
+            caption="../workflow/report/pcrt_characters.rst",
+            category="PCRT dataset",
+        ),
+        arm=report(
+            f"{PCRT_DIR}/figures/arm_trajectory.png",
+            caption="../workflow/report/pcrt_arm.rst",
+            category="PCRT dataset",
+        ),
+        muscles=report(
+            f"{PCRT_DIR}/figures/muscles_spindles.png",
+            caption="../workflow/report/pcrt_muscles.rst",
+            category="PCRT dataset",
+        ),
+        latents=report(
+            f"{PCRT_DIR}/figures/latents.png",
+            caption="../workflow/report/pcrt_latents.rst",
+            category="PCRT dataset",
+        ),
+    log:
+        "logs/pcrt/figures.log",
+    conda:
+        "../envs/neuromotor.yaml"
+    threads: 1
+    resources:
+        mem_mb=lambda wc, attempt: 2000 * attempt,
+        runtime=lambda wc, attempt: 20 * attempt,
+    params:
+        example=0,
+    script:
+        "../scripts/pcrt_figures.py"
+
+
+rule pcrt_surrogate_figure:
+    input:
+        f"{PCRT_DIR}/surrogate_validation.json",
+    output:
+        uniform=report(
+            f"{PCRT_DIR}/figures/surrogate_uniform.png",
+            caption="../workflow/report/pcrt_surrogate.rst",
+            category="PCRT dataset",
+            subcategory="muscle surrogate",
+        ),
+        trajectories=report(
+            f"{PCRT_DIR}/figures/surrogate_trajectories.png",
+            caption="../workflow/report/pcrt_surrogate.rst",
+            category="PCRT dataset",
+            subcategory="muscle surrogate",
+        ),
+    log:
+        "logs/pcrt/surrogate_figure.log",
+    conda:
+        "../envs/neuromotor.yaml"
+    threads: 1
+    resources:
+        mem_mb=lambda wc, attempt: 1000 * attempt,
+        runtime=lambda wc, attempt: 10 * attempt,
+    script:
+        "../scripts/pcrt_surrogate_figure.py"
 
 
 rule pcrt:

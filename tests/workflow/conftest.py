@@ -12,14 +12,14 @@ import yaml
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
-# A tiny PCRT plan: 2 letters, a coarse start-point search, a small surrogate fit.
+# A tiny PCRT plan: 2 letters, a coarse start-point search.
 TINY_CONFIG = {
     "seed": 7,
     "pcrt": {
         "labels": [1, 11],
         "characters": {"samples_per_letter": 4},
         "startpoints": {"grid_spacing_cm": 6.0, "fine_half_width": 3, "fine_spacing_cm": 2.0},
-        "muscle": {"surrogate": {"n_fit": 1024, "n_val": 256, "n_val_traj": 2}},
+        "muscle": {"surrogate": {"n_val": 256, "n_val_traj": 2}},
         "generation": {"repeats": 2, "shards": 1},
         "assembly": {"n_per_label_plane": 6, "n_train": 16, "n_test": 4},
     },

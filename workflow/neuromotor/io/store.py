@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import warnings
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Mapping
@@ -19,6 +20,9 @@ import zarr
 from neuromotor.errors import DataFormatError
 
 CATEGORIES_ATTR = "categories"
+
+# Snakemake leaves a timestamp file inside directory outputs; zarr would warn about it on every listing
+warnings.filterwarnings("ignore", message=".*snakemake_timestamp.*")
 
 
 def _partial_path(path: Path) -> Path:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from scipy.ndimage import gaussian_filter1d
 from scipy.interpolate import CubicSpline, PchipInterpolator
 
 from neuromotor.errors import ConfigError, DataFormatError
@@ -140,6 +141,8 @@ class TemplateVariability:
             otherwise be infinitely fast).
         time_warp_strength: σ of the log-increments of a random monotone time warp (0 = no warp).
         time_warp_knots: number of segments of that warp.
+        smoothing_sigma: σ (samples) of the Gaussian smoothing of the velocities, as the UCI data were smoothed
+            (σ = 2); it rounds the cusps of letters such as m, n, h that the arm could not follow smoothly.
     """
 
     jitter_fraction: float = 0.03
@@ -152,6 +155,7 @@ class TemplateVariability:
     max_speed_ratio: float = 3.0
     time_warp_strength: float = 0.3
     time_warp_knots: int = 4
+    smoothing_sigma: float = 2.0
 
     def __post_init__(self) -> None:
         for name in ("x_scale_range", "y_scale_range", "shear_range", "rotation_range_rad", "duration_range"):
@@ -197,6 +201,8 @@ def sample_template_character(
     warp = random_time_warp(variability.time_warp_strength, variability.time_warp_knots, rng)
     positions = stroke_positions(control_points, n_samples + 1, variability, warp)
     velocities = np.diff(positions, axis=1)
+    if variability.smoothing_sigma > 0:
+        velocities = gaussian_filter1d(velocities, variability.smoothing_sigma, axis=1, mode="nearest")
     return np.vstack([velocities, pen_force_profile(n_samples)])
 
 

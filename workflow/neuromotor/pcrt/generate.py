@@ -151,6 +151,8 @@ def _evaluate(attempt: _Attempt, joints: np.ndarray, error: float, muscle_functi
     if joint_jerk > acceptance.joint_jerk_max:
         return None
     muscles = muscle_function(joints)
+    if not np.isfinite(muscles).all():  # OpenSim finds no muscle equilibrium at some postures of some models
+        return None
     muscle_jerk = jerk(muscles.T)
     if acceptance.muscle_jerk_max is not None and muscle_jerk > acceptance.muscle_jerk_max:
         return None

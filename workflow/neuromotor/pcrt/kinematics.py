@@ -257,7 +257,8 @@ def inverse_kinematics(
         redo = np.flatnonzero(~ok)
         if redo.size:
             c[redo] = problem.solve_global(redo)
-        q = problem.posture(c)
+        # where no admissible posture reaches the target, clipping keeps the limits and leaves a tracing error
+        q = np.clip(problem.posture(c), arm.q_min, arm.q_max)
         out[active, t] = q
         q_prev[active] = q
         c_prev[active] = c

@@ -47,6 +47,7 @@ def make_characters(characters_cfg: dict, seed: int, out: str | Path) -> None:
             shear_range=tuple(characters_cfg["shear_range"]),
             rotation_range_rad=tuple(characters_cfg["rotation_range"]),
             duration_range=tuple(int(v) for v in characters_cfg["duration_range"]),
+            smoothing_sigma=characters_cfg["smoothing_sigma"],
         )
         samples, labels = chars.sample_template_characters(
             templates, characters_cfg["samples_per_letter"], variability, seed
@@ -152,7 +153,7 @@ def make_shard(
         seed=seed,
         choices=LatentChoices.from_config(pcrt_cfg["augmentation"]),
         acceptance=acceptance,
-        max_steps=pcrt_cfg["assembly"]["window"] - 1,
+        max_steps=pcrt_cfg["window"] - 1,
     )
     for source, repeat in result.failed:
         log.warning(
@@ -253,14 +254,17 @@ def make_surrogate_report(
     postures = np.concatenate(postures) if postures else np.zeros((0, 4))
     surrogate = MuscleSurrogate.load(surrogate_path)
     arm_model = load_arm_model(muscle_cfg["model_path"])
+    uniform = json.loads(Path(uniform_report_path).read_text())
+    # trajectories visit a narrow part of the joint box: express errors relative to each muscle's full range
+    full_range = np.array([uniform["muscles"][name]["range_mm"] for name in surrogate.muscle_names])
     trajectories = validate_surrogate(
         surrogate,
         postures,
         arm_model.evaluate(postures, muscle_cfg["quantity"]),
         max_rmse_rel=settings["max_rmse_rel"],
         max_abs_rel=settings["max_abs_rel"],
+        range_mm=full_range,
     )
-    uniform = json.loads(Path(uniform_report_path).read_text())
     report = {
         "model": Path(muscle_cfg["model_path"]).name,
         "quantity": muscle_cfg["quantity"],
