@@ -26,8 +26,9 @@ import numpy as np
 from neuromotor.pcrt.augment import LatentChoices, augment_character, draw_latents
 from neuromotor.pcrt.characters import TemplateVariability, load_templates, preprocess_characters, sample_template_characters
 from neuromotor.pcrt.generate import jerk
-from neuromotor.pcrt.kinematics import Arm, ik_slsqp_step, inverse_kinematics
-from neuromotor.pcrt.muscles import load_arm_model
+from neuromotor.config import validate_config
+from neuromotor.pcrt.kinematics import JOINT_NAMES, Arm, ik_slsqp_step, inverse_kinematics
+from neuromotor.pcrt.muscles import MUSCLE_NAMES, load_arm_model
 from neuromotor.pcrt.surrogate import fit_surrogate
 from neuromotor.pcrt.workspace import StartpointSearch, find_startpoints
 
@@ -50,14 +51,23 @@ def benchmark_trajectories(n: int, seed: int = 0) -> list[np.ndarray]:
 
 
 def original_procedure(path: np.ndarray, model_path: str) -> tuple[np.ndarray, np.ndarray]:
-    """The literal original: load the model per trajectory, then per step SLSQP IK and one OpenSim evaluation."""
+    """The literal original: load the model per trajectory, then per step SLSQP IK and the OpenSim API sequence
+    (set each coordinate in joint order, equilibrate muscles, read every muscle, keep the 25)."""
     arm_model = load_arm_model(model_path)
+    model, state = arm_model.model, arm_model.state
+    coordinates = [model.getCoordinateSet().get(name) for name in JOINT_NAMES]
+    all_muscles = model.getMuscles()
+    keep = [all_muscles.getIndex(name) for name in MUSCLE_NAMES]
     q_prev = Arm().q0
     joints, muscles = [], []
     for target in path:
         q_prev = ik_slsqp_step(target, q_prev)
+        for coordinate, value in zip(coordinates, np.deg2rad(q_prev)):
+            coordinate.setValue(state, float(value))
+        model.equilibrateMuscles(state)
+        every = [all_muscles.get(i).getFiberLength(state) * 1000.0 for i in range(all_muscles.getSize())]
         joints.append(q_prev)
-        muscles.append(arm_model.evaluate(q_prev[None], "fiber_length")[0])
+        muscles.append([every[i] for i in keep])
     return np.array(joints), np.array(muscles)
 
 
@@ -85,7 +95,8 @@ def main() -> None:
     paths = benchmark_trajectories(max(args.original, args.workflow))
     arm_model = load_arm_model(args.model)
     started = time.perf_counter()
-    surrogate = fit_surrogate(arm_model, "fiber_length")
+    settings = validate_config({})["pcrt"]["muscle"]["surrogate"]  # the workflow's defaults
+    surrogate = fit_surrogate(arm_model, "fiber_length", degree=settings["degree"], n_fit=settings["n_fit"], ridge=settings["ridge"])
     fit_seconds = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -109,7 +120,7 @@ def main() -> None:
     print(f"ratio: {original_per_traj / workflow_per_traj:,.0f}x per core (target >= 1000)")
     print(f"surrogate vs OpenSim on {len(postures)} steps: max |error| {np.abs(error).max():.4f} mm (target <= 0.5), "
           f"RMSE {np.sqrt(np.mean(error**2)):.4f} mm (target <= 0.1)")
-    print(f"one-off surrogate fit (4096 OpenSim evaluations + least squares): {fit_seconds:.1f} s")
+    print(f"one-off surrogate fit (degree {settings['degree']}, {settings['n_fit']} OpenSim evaluations): {fit_seconds:.1f} s")
 
 
 if __name__ == "__main__":

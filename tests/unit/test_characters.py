@@ -22,6 +22,7 @@ NO_VARIABILITY = TemplateVariability(
     shear_range=(0.0, 0.0),
     rotation_range_rad=(0.0, 0.0),
     time_warp_strength=0.0,
+    smoothing_sigma=0.0,
 )
 
 

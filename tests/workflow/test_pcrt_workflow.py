@@ -80,11 +80,12 @@ def test_second_run_has_nothing_to_do(tiny_run):
 @pytest.mark.parametrize(
     "change, expected",
     [
-        ({"pcrt": {"spindle": {"noise": 0.1}}}, {"pcrt_dataset", "pcrt"}),
-        ({"pcrt": {"assembly": {"n_train": 15}}}, {"pcrt_select", "pcrt_dataset", "pcrt"}),
+        ({"pcrt": {"spindle": {"noise": 0.1}}}, {"pcrt_dataset", "pcrt_figures", "pcrt"}),
+        ({"pcrt": {"assembly": {"n_train": 15}}}, {"pcrt_select", "pcrt_dataset", "pcrt_figures", "pcrt"}),
         (
             {"pcrt": {"generation": {"joint_jerk_max": 0.9}}},
-            {"pcrt_generate", "pcrt_select", "pcrt_dataset", "pcrt_surrogate_report", "pcrt"},
+            {"pcrt_generate", "pcrt_select", "pcrt_dataset", "pcrt_figures", "pcrt_surrogate_report",
+             "pcrt_surrogate_figure", "pcrt"},
         ),
     ],
 )
@@ -142,3 +143,10 @@ def test_job_killed_mid_write_leaves_nothing_complete(tmp_path):
     workflow.run(target, cores=1)
     assert workflow.planned_jobs(target) == {}
     assert read_arrays(workflow.path / target)["joints"].shape[1] == 4
+
+
+def test_report_holds_the_dataset_figures(tiny_run):
+    tiny_run.run("pcrt", "--report", "report.html")
+    html = (tiny_run.path / "report.html").read_text(errors="replace")
+    for name in ("characters.png", "arm_trajectory.png", "muscles_spindles.png", "latents.png", "surrogate_uniform.png"):
+        assert name in html

@@ -26,15 +26,16 @@ def test_paper_deepdraw_plan_job_counts_and_dry_run_time(tmp_path):
     elapsed = time.perf_counter() - started
     assert counts == {
         "all": 1,
-        "pcrt": 1,
         "pcrt_characters": 1,
         "pcrt_startpoints": 1,
         "pcrt_surrogate": 1,
         "pcrt_generate": 20 * 2 * 75,
         "pcrt_surrogate_report": 1,
+        "pcrt_surrogate_figure": 1,
         "pcrt_select": 1,
         "pcrt_dataset": 1,
-    } | {k: v for k, v in counts.items() if k.startswith("pcrt_figures")}
+        "pcrt_figures": 1,
+    }
     assert elapsed < 30, f"paper dry-run took {elapsed:.1f} s"
 
 
@@ -44,3 +45,11 @@ def test_invalid_config_stops_before_any_job(tmp_path):
     assert result.returncode != 0
     assert "pcrt.muscle.quantity" in result.stdout + result.stderr
     assert "fiber_length" in result.stdout + result.stderr
+
+
+def test_missing_model_file_is_named_before_any_job(tmp_path):
+    workflow = Workflow(tmp_path / "nomodel", {"pcrt": {"muscle": {"model_path": "models/absent.osim"}}})
+    result = workflow.run("-n", check=False)
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "pcrt.muscle.model_path" in output and "absent.osim" in output

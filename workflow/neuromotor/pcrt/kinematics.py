@@ -181,7 +181,7 @@ class _StepProblem:
         right = np.clip(grid[best] + grid_step_deg, lo, hi)
         return self._golden_section(rows, left, right)
 
-    def _golden_section(self, rows: np.ndarray, left: np.ndarray, right: np.ndarray, n_iter: int = 40) -> np.ndarray:
+    def _golden_section(self, rows: np.ndarray, left: np.ndarray, right: np.ndarray, n_iter: int = 28) -> np.ndarray:
         ratio = (np.sqrt(5.0) - 1.0) / 2.0
         for _ in range(n_iter):
             c1 = right - ratio * (right - left)

@@ -18,6 +18,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from math import comb
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -62,20 +63,30 @@ def legendre_values(x: np.ndarray, degree: int) -> np.ndarray:
     return values
 
 
-def _partial_products(values_t: np.ndarray, exponents: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Products of Legendre values over a subset of variables, once per distinct exponent combination.
+@lru_cache(maxsize=16)
+def _term_structure(degree: int, n_variables: int) -> tuple:
+    """Exponents of every term, split into two halves of the variables, with the distinct combinations per half.
 
-    Args:
-        values_t: (n_subset, degree + 1, N) Legendre values per variable of the subset.
-        exponents: (n_terms, n_subset) exponents of those variables per term.
-    Returns:
-        products (n_distinct, N) and, per term, the row of ``products`` it uses (n_terms,).
+    Returns ``(half, first_distinct, first_rows, second_distinct, second_rows)`` where term ``k`` is
+    ``prod(first_distinct[first_rows[k]]) * prod(second_distinct[second_rows[k]])``. Cached: the structure depends
+    only on the degree, and rebuilding it would dominate the cost of evaluating short trajectories.
     """
-    distinct, term_rows = np.unique(exponents, axis=0, return_inverse=True)
+    exponents = total_degree_exponents(degree, n_variables)
+    half = n_variables // 2
+    first_distinct, first_rows = np.unique(exponents[:, :half], axis=0, return_inverse=True)
+    second_distinct, second_rows = np.unique(exponents[:, half:], axis=0, return_inverse=True)
+    parts = (first_distinct, first_rows.reshape(-1), second_distinct, second_rows.reshape(-1))
+    for part in parts:
+        part.setflags(write=False)
+    return (half, *parts)
+
+
+def _products(values_t: np.ndarray, distinct: np.ndarray) -> np.ndarray:
+    """Products of Legendre values (n_subset, degree + 1, N) over a subset of variables, per distinct exponent row."""
     products = values_t[0][distinct[:, 0]]
-    for variable in range(1, exponents.shape[1]):
+    for variable in range(1, distinct.shape[1]):
         products = products * values_t[variable][distinct[:, variable]]
-    return products, term_rows.reshape(-1)
+    return products
 
 
 def legendre_design_transposed(q_scaled: np.ndarray, degree: int) -> np.ndarray:
@@ -84,15 +95,14 @@ def legendre_design_transposed(q_scaled: np.ndarray, degree: int) -> np.ndarray:
     if q_scaled.ndim != 2:
         raise ValueError(f"q_scaled must have shape (N, n_variables); got {q_scaled.shape}")
     n_variables = q_scaled.shape[1]
-    exponents = total_degree_exponents(degree, n_variables)
     values_t = np.moveaxis(legendre_values(q_scaled, degree), 0, -1)  # (n_variables, degree + 1, N)
+    if n_variables == 1:
+        return values_t[0][total_degree_exponents(degree, 1)[:, 0]]
     # a term is (product over the first half of the variables) * (product over the second half); each half has far
     # fewer distinct exponent combinations than there are terms, so this saves most of the multiplications
-    half = n_variables // 2
-    if half == 0:
-        return values_t[0][exponents[:, 0]]
-    first, first_rows = _partial_products(values_t[:half], exponents[:, :half])
-    second, second_rows = _partial_products(values_t[half:], exponents[:, half:])
+    half, first_distinct, first_rows, second_distinct, second_rows = _term_structure(degree, n_variables)
+    first = _products(values_t[:half], first_distinct)
+    second = _products(values_t[half:], second_distinct)
     return first[first_rows] * second[second_rows]
 
 
