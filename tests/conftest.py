@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.runner import TINY_CONFIG, Workflow
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHARED_MODELS = PROJECT_ROOT.parent / "shared" / "models"
 
@@ -15,3 +17,11 @@ def _run_from_project_root():
     os.chdir(PROJECT_ROOT)
     yield
     os.chdir(previous)
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory) -> Workflow:
+    """The tiny PCRT plan, run once to completion (shared by the read-only checks)."""
+    workflow = Workflow(tmp_path_factory.mktemp("tiny"), TINY_CONFIG)
+    workflow.run("pcrt")
+    return workflow

@@ -6,7 +6,7 @@ import pytest
 from neuromotor.io.store import read_arrays
 from neuromotor.pcrt.muscles import load_arm_model
 
-from .conftest import PROJECT_ROOT, TINY_CONFIG, Workflow, merge
+from tests.runner import PROJECT_ROOT, TINY_CONFIG, Workflow, merge
 
 pytestmark = pytest.mark.workflow
 

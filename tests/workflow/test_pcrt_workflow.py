@@ -12,7 +12,7 @@ import pytest
 from neuromotor.io.store import read_arrays
 from neuromotor.pcrt.kinematics import forward_kinematics, joint_limits_ok
 
-from .conftest import TINY_CONFIG, Workflow, merge, parse_job_counts
+from tests.runner import TINY_CONFIG, Workflow, merge, parse_job_counts
 
 pytestmark = pytest.mark.workflow
 

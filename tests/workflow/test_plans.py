@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from .conftest import PROJECT_ROOT, Workflow
+from tests.runner import PROJECT_ROOT, Workflow
 
 pytestmark = pytest.mark.workflow
 

@@ -1,4 +1,5 @@
-"""Run the real workflow with Snakemake on tiny configs, each in its own working directory."""
+"""Run the real workflow with Snakemake on tiny configs, each in its own working directory (shared by the
+workflow and cluster tests)."""
 
 from __future__ import annotations
 
@@ -7,19 +8,19 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 import yaml
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
-# A tiny PCRT plan: 2 letters, a coarse start-point search.
+# A tiny PCRT plan: 2 letters, a coarse start-point search, a quick surrogate (degree 8 fits in about 2 s; its
+# criteria are relaxed accordingly: these tests check the workflow, tests/unit/test_surrogate.py the defaults).
 TINY_CONFIG = {
     "seed": 7,
     "pcrt": {
         "labels": [1, 11],
         "characters": {"samples_per_letter": 4},
         "startpoints": {"grid_spacing_cm": 6.0, "fine_half_width": 3, "fine_spacing_cm": 2.0},
-        "muscle": {"surrogate": {"n_val": 256, "n_val_traj": 2}},
+        "muscle": {"surrogate": {"degree": 8, "n_fit": 4096, "max_abs_rel": 0.06, "n_val": 256, "n_val_traj": 2}},
         "generation": {"repeats": 2, "shards": 1},
         "assembly": {"n_per_label_plane": 6, "n_train": 16, "n_test": 4},
     },
@@ -39,7 +40,7 @@ class Workflow:
     def __init__(self, path: Path, config: dict):
         self.path = path
         path.mkdir(parents=True, exist_ok=True)
-        for name in ("config", "resources"):
+        for name in ("config", "resources", "profiles"):
             link = path / name
             if not link.exists():
                 link.symlink_to(PROJECT_ROOT / name)
@@ -49,15 +50,18 @@ class Workflow:
         self.config = config
         (self.path / "test_config.yaml").write_text(yaml.safe_dump(config))
 
-    def run(self, *args: str, cores: int = 2, check: bool = True, env: dict | None = None, timeout: float = 900):
-        command = [
+    def command(self, *args: str, cores: int | None = 2) -> list[str]:
+        return [
             sys.executable, "-m", "snakemake",
             "--snakefile", str(PROJECT_ROOT / "Snakefile"),
             "--directory", str(self.path),
             "--configfile", str(self.path / "test_config.yaml"),
-            "--cores", str(cores),
+            *(["--cores", str(cores)] if cores else []),
             *args,
         ]  # fmt: skip
+
+    def run(self, *args: str, cores: int | None = 2, check: bool = True, env: dict | None = None, timeout: float = 900):
+        command = self.command(*args, cores=cores)
         result = subprocess.run(
             command, capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=timeout
         )
@@ -84,11 +88,3 @@ def parse_job_counts(text: str) -> dict[str, int]:
                     counts[parts[0]] = int(parts[1])
             break
     return counts
-
-
-@pytest.fixture(scope="session")
-def tiny_run(tmp_path_factory) -> Workflow:
-    """The tiny PCRT plan, run once to completion (shared by the read-only checks)."""
-    workflow = Workflow(tmp_path_factory.mktemp("tiny"), TINY_CONFIG)
-    workflow.run("pcrt")
-    return workflow
