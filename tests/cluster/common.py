@@ -23,8 +23,8 @@ PLACEHOLDERS = {
 }
 # faster polling than a production cluster needs
 TEST_OVERRIDES = {
-    "slurm": {"slurm-init-seconds-before-status-checks": 1, "seconds-between-status-checks": 2, "latency-wait": 5},
-    "sge": {"seconds-between-status-checks": 2, "latency-wait": 5, "max-status-checks-per-second": 10},
+    "slurm": {"slurm-init-seconds-before-status-checks": 1, "seconds-between-status-checks": 1, "latency-wait": 5},
+    "sge": {"seconds-between-status-checks": 1, "latency-wait": 5, "max-status-checks-per-second": 10},
 }
 SETUP_HINT = "start it with `sudo tests/cluster/setup_{kind}.sh` (Debian 12; installs and starts a one-node {name})"
 
