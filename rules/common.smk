@@ -66,6 +66,11 @@ def pcrt_generation_params():
     }
 
 
+def pcrt_dataset_mem_mb(wildcards, attempt):
+    """One split of windows is held in memory: about 45 MB per 1,000 training samples, plus room."""
+    return max(2000, 60 * PCRT["assembly"]["n_train"] // 1000) * attempt
+
+
 def pcrt_report_inputs():
     """Validation and figures of the PCRT stage (the surrogate report only when the surrogate is used)."""
     inputs = [

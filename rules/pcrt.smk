@@ -129,10 +129,7 @@ rule pcrt_dataset:
         "../envs/neuromotor.yaml"
     threads: 1
     resources:
-        mem_mb=lambda wc, input, attempt: max(
-            2000, 60 * PCRT["assembly"]["n_train"] // 1000
-        )
-        * attempt,
+        mem_mb=pcrt_dataset_mem_mb,
         runtime=lambda wc, attempt: 120 * attempt,
     params:
         pcrt={key: PCRT[key] for key in ("spindle", "storage", "assembly", "muscle")},
