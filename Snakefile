@@ -9,6 +9,7 @@ configfile: "config/config.yaml"
 
 include: "rules/common.smk"
 include: "rules/pcrt.smk"
+include: "rules/svm.smk"
 
 
 report: "workflow/report/workflow.rst"
@@ -18,3 +19,4 @@ rule all:
     default_target: True
     input:
         rules.pcrt.input,
+        rules.svm.input,

@@ -14,6 +14,8 @@ def test_default_config_dry_run(tmp_path):
     counts = workflow.planned_jobs()
     assert counts["pcrt_generate"] == 20 * 2
     assert counts["pcrt_dataset"] == 1
+    assert counts["svm_fit"] == 4 * 2  # inputs x variants, 190 pairs per job
+    assert counts["svm_evaluate"] == 1
 
 
 def test_paper_deepdraw_plan_job_counts_and_dry_run_time(tmp_path):
@@ -35,6 +37,10 @@ def test_paper_deepdraw_plan_job_counts_and_dry_run_time(tmp_path):
         "pcrt_select": 1,
         "pcrt_dataset": 1,
         "pcrt_figures": 1,
+        "svm_features": 4,
+        "svm_fit": 4 * 2 * 190,  # inputs x variants x pairs, one pair per job
+        "svm_evaluate": 1,
+        "svm_figures": 1,
     }
     assert elapsed < 30, f"paper dry-run took {elapsed:.1f} s"
 

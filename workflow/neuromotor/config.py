@@ -94,7 +94,16 @@ def _check_cross_keys(config: dict) -> list[str]:
             f"config keys 'pcrt.assembly.n_train' + 'pcrt.assembly.n_test' = {wanted} exceed the "
             f"{available} trajectories selected (labels x planes x n_per_label_plane)"
         )
+    problems += _check_svm(config)
     return problems
+
+
+def _check_svm(config: dict) -> list[str]:
+    """The SVM section: a strictly increasing C grid."""
+    grid = config["svm"]["C_grid"]
+    if any(b <= a for a, b in zip(grid, grid[1:])):
+        return [f"config key 'svm.C_grid': {grid} must be strictly increasing (ties go to the smaller C)"]
+    return []
 
 
 def _longest_augmented_length(pcrt: Mapping[str, Any]) -> int:

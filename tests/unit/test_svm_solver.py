@@ -1,0 +1,133 @@
+"""The exact SVM solver against scikit-learn's LinearSVC, the KKT conditions and the decomposition path."""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.svm import LinearSVC
+
+from neuromotor.svm.solver import (
+    FeatureGram,
+    GramMatrix,
+    dual_to_primal,
+    gram_matrix,
+    liblinear_path,
+    projected_gradient,
+    solve_box_qp,
+    svm_path,
+)
+from neuromotor.svm.synthetic import synthetic_split
+
+C_GRID = [1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0, 1000.0]
+
+
+def pair_data(name="endeffector_coords", pair=(1, 2), time_steps=4, seed=0):
+    """Fit and test samples of one pair; y = +1 for the larger label."""
+    train = synthetic_split([1, 2, 3], 50, time_steps=time_steps, seed=seed)
+    test = synthetic_split([1, 2, 3], 30, time_steps=time_steps, seed=seed, split=1)
+    i, j = pair
+    keep = np.isin(train["label"], pair)
+    X, y = train[name][keep].reshape(keep.sum(), -1), np.where(train["label"][keep] == j, 1.0, -1.0)
+    keep = np.isin(test["label"], pair)
+    Xt, yt = test[name][keep].reshape(keep.sum(), -1), np.where(test["label"][keep] == j, 1.0, -1.0)
+    return X, y, Xt, yt
+
+
+def primal_objective(X, y, w, b, C, s=1.0):
+    margins = y * (X.astype(np.float64) @ w + b)
+    return 0.5 * (w @ w + (b / s) ** 2) + C * np.maximum(0.0, 1.0 - margins).sum()
+
+
+def linearsvc(X, y, C, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return LinearSVC(loss="hinge", dual=True, C=C, random_state=0, **kwargs).fit(X, y)
+
+
+@pytest.mark.parametrize("time_steps", [4, 20])  # 12 features (overlapping classes) or 60 (separable)
+@pytest.mark.parametrize("name", ["endeffector_coords", "muscle_coords"])
+def test_exact_path_equals_linearsvc_where_liblinear_converges(name, time_steps):
+    X, y, Xt, yt = pair_data(name, time_steps=time_steps)
+    path = svm_path(GramMatrix(gram_matrix(X)), y, C_GRID)
+    assert path.converged.all() and (path.kkt <= 1e-6).all()
+    compared = 0
+    for k, C in enumerate(C_GRID):
+        model = linearsvc(X, y, C)
+        w, b = dual_to_primal(X, y, path.alpha[k])
+        # the exact solution is never worse than liblinear's, converged or not
+        ours = primal_objective(X, y, w, b, C)
+        theirs = primal_objective(X, y, model.coef_.ravel(), model.intercept_[0], C)
+        assert ours <= theirs * (1 + 1e-9) + 1e-12
+        if model.n_iter_ >= 1000:
+            continue
+        compared += 1
+        accuracy = np.mean((Xt @ w + b > 0) == (yt > 0))
+        assert abs(accuracy - model.score(Xt, yt)) <= 0.01
+        np.testing.assert_allclose(w, model.coef_.ravel(), rtol=0, atol=2e-3 * np.abs(w).max())
+        assert abs(b - model.intercept_[0]) <= 2e-3 * max(1.0, abs(b))
+    assert compared >= 5
+
+
+def test_dual_solution_meets_kkt_and_closes_the_duality_gap():
+    X, y, _, _ = pair_data("joint_coords")
+    K = gram_matrix(X)
+    Q = np.outer(y, y) * (K + 1.0)
+    for C in (1e-3, 1.0, 100.0):
+        result = solve_box_qp(Q, np.ones(len(y)), C, tol=1e-9)
+        alpha = result.alpha
+        assert result.converged and np.all((alpha >= 0) & (alpha <= C))
+        assert np.abs(projected_gradient(alpha, Q @ alpha - 1, C)).max() <= 1e-9
+        w, b = dual_to_primal(X, y, alpha)
+        dual = alpha.sum() - 0.5 * alpha @ Q @ alpha
+        primal = primal_objective(X, y, w, b, C)
+        assert primal - dual <= 1e-7 * max(1.0, abs(primal))
+
+
+def test_box_qp_with_a_diagonal_matrix_is_a_clip():
+    Q = np.diag([1.0, 2.0, 4.0, 0.5])
+    p = np.array([0.5, -1.0, 8.0, 0.25])
+    result = solve_box_qp(Q, p, 1.0, tol=1e-12)
+    np.testing.assert_allclose(result.alpha, np.clip(p / np.diag(Q), 0, 1.0), atol=1e-12)
+
+
+def test_factored_form_equals_the_full_gram_solution():
+    X, y, Xt, _ = pair_data("muscle_coords", time_steps=4)
+    full = svm_path(GramMatrix(gram_matrix(X)), y, C_GRID, tol=1e-8)
+    parts = svm_path(FeatureGram(X), y, C_GRID, tol=1e-8, gram_limit=16)
+    assert parts.converged.all()
+    for k in range(len(C_GRID)):
+        w_full, b_full = dual_to_primal(X, y, full.alpha[k])
+        w_parts, b_parts = dual_to_primal(X, y, parts.alpha[k])
+        np.testing.assert_allclose(Xt @ w_parts + b_parts, Xt @ w_full + b_full, rtol=1e-5, atol=1e-5)
+
+
+def test_hard_margin_solutions_are_shared_along_the_path():
+    X, y, _, _ = pair_data("muscle_coords", time_steps=20)  # 500 features, 90 samples: separable
+    path = svm_path(GramMatrix(gram_matrix(X)), y, C_GRID)
+    top = path.alpha[-1]
+    assert top.max() < C_GRID[-1]
+    shared = [k for k in range(len(C_GRID)) if top.max() < C_GRID[k]]
+    assert len(shared) >= 3
+    for k in shared:
+        np.testing.assert_array_equal(path.alpha[k], top)
+        assert path.iterations[k] == 0 or k == len(C_GRID) - 1
+
+
+def test_liblinear_path_is_the_loop_of_linearsvc_fits():
+    X, y, _, _ = pair_data()
+    fits = liblinear_path(X, y, [0.01, 1.0])
+    for k, C in enumerate([0.01, 1.0]):
+        model = linearsvc(X, y, C)
+        np.testing.assert_array_equal(fits.w[k], model.coef_.ravel())
+        assert fits.b[k] == model.intercept_[0] and fits.iterations[k] == model.n_iter_
+
+
+def test_bad_arguments_are_named():
+    X, y, _, _ = pair_data()
+    with pytest.raises(ValueError, match="strictly increasing"):
+        svm_path(GramMatrix(gram_matrix(X)), y, [1.0, 0.1])
+    with pytest.raises(ValueError, match="-1 and \\+1"):
+        svm_path(GramMatrix(gram_matrix(X)), np.where(y > 0, 2.0, 0.0), [1.0])
+    with pytest.raises(ValueError, match="covers"):
+        svm_path(GramMatrix(gram_matrix(X[:-1])), y, [1.0])
