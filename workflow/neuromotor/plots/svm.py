@@ -102,12 +102,17 @@ def plot_pairwise_matrices(
         upper = matrix[np.triu_indices(len(labels), 1)]
         mean = np.nanmean(upper) if np.isfinite(upper).any() else float("nan")
         ax.set_title(f"{_title(name)}: mean {mean:.3f}", fontsize=10)
-    for ax in axes[len(checked) :]:
-        ax.set_visible(False)
-    bar = fig.colorbar(ScalarMappable(norm, MATRIX_CMAP), ax=list(axes[: len(checked)]), shrink=0.8)
-    bar.set_label("pairwise test accuracy")
+    _finish_accuracy_panels(fig, axes, len(checked), norm, MATRIX_CMAP, 0.8)
     fig.suptitle(f"Pairwise linear SVMs, {data} (grey: no classifier)", fontsize=11)
     save_figure(fig, out_png)
+
+
+def _finish_accuracy_panels(fig, axes, n_used: int, norm, cmap, shrink: float) -> None:
+    """Hide the unused panels and add one accuracy colour bar for the used ones."""
+    for ax in axes[n_used:]:
+        ax.set_visible(False)
+    bar = fig.colorbar(ScalarMappable(norm, cmap), ax=list(axes[:n_used]), shrink=shrink)
+    bar.set_label("pairwise test accuracy")
 
 
 def plot_multiclass(
@@ -217,10 +222,7 @@ def plot_circle(
         ax.set_aspect("equal")
         ax.axis("off")
         ax.set_title(f"{_title(name)}: {len(hard)} pairs \u2264 {threshold:g}", fontsize=10)
-    for ax in axes[len(checked) :]:
-        ax.set_visible(False)
-    bar = fig.colorbar(ScalarMappable(norm, CIRCLE_CMAP), ax=list(axes[: len(checked)]), shrink=0.7)
-    bar.set_label("pairwise test accuracy")
+    _finish_accuracy_panels(fig, axes, len(checked), norm, CIRCLE_CMAP, 0.7)
     fig.suptitle(f"Hardest pairs, {data}", fontsize=11)
     save_figure(fig, out_png)
 
