@@ -1,0 +1,43 @@
+"""Device choice and reproducible torch set-up for one training or evaluation job."""
+
+from __future__ import annotations
+
+import os
+import zlib
+
+import numpy as np
+import torch
+
+DEVICES = ("auto", "cpu", "cuda")
+
+
+def select_device(preference: str = "auto") -> torch.device:
+    """The device a job runs on: ``auto`` = the first GPU when one is visible, else the CPU (so rules that request
+    ``gpu=1`` still run on machines without one); ``cuda`` fails clearly when no GPU is there."""
+    if preference not in DEVICES:
+        raise ValueError(f"device must be one of {DEVICES}, got {preference!r}")
+    if preference == "cpu":
+        return torch.device("cpu")
+    if torch.cuda.is_available():
+        return torch.device("cuda", 0)
+    if preference == "cuda":
+        raise RuntimeError("device 'cuda' requested but torch sees no GPU (CUDA_VISIBLE_DEVICES, driver, torch build)")
+    return torch.device("cpu")
+
+
+def derived_seed(seed: int, *identifiers: int | str) -> int:
+    """A 63-bit seed from the config seed and stable identifiers of the item (model name, fold, ...); strings enter
+    through their CRC-32, which, unlike ``hash``, is the same in every process."""
+    words = [seed] + [i if isinstance(i, int) else zlib.crc32(str(i).encode()) for i in identifiers]
+    return int(np.random.SeedSequence(words).generate_state(1, np.uint64)[0] >> np.uint64(1))
+
+
+def configure_torch(threads: int | None = None, deterministic: bool = True) -> None:
+    """Limit torch's CPU threads to the job's share (``threads``; default: the environment's OMP_NUM_THREADS or all)
+    and make its kernels deterministic, so a job gives the same numbers however many others run beside it."""
+    threads = threads or int(os.environ.get("OMP_NUM_THREADS", "0")) or os.cpu_count() or 1
+    torch.set_num_threads(threads)
+    torch.use_deterministic_algorithms(deterministic, warn_only=False)
+    if torch.cuda.is_available():
+        torch.backends.cudnn.benchmark = False
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
