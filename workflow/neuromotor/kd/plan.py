@@ -1,0 +1,160 @@
+"""The job plan of the KD study: which subjects, folds, models and conditions run, and where their files go.
+
+One training job per (subject, fold, model, role): the ultrasound ``teacher`` (condition ``US``), the sEMG
+``student`` without distillation (``EMG``) and, per (alpha, T) of ``kd.distillation``, the sEMG ``student_kd``
+distilled from the teacher of the same subject and fold (``EMG_KD_a{alpha:.2f}_T{T:g}``). Everything here is
+plain Python on the config (no torch), so Snakemake plans quickly.
+"""
+
+from __future__ import annotations
+
+from neuromotor.errors import ConfigError
+from neuromotor.io.kd_text import find_subject_files
+from neuromotor.kd.data import Layout
+from neuromotor.kd.synthetic import subject_file_names
+
+KD_DIR = "results/kd"
+SYNTHETIC_DIR = f"{KD_DIR}/synthetic/data"
+PROTOCOLS = {"paper": "best test epoch (best.pt)", "honest": "final epoch (final.pt)"}
+"""The two ways of reading out a run: the original's optimistic one and the final epoch."""
+RUN_FILES = ("best.pt", "final.pt", "epochs.tsv", "result.tsv")
+"""Files of every training job."""
+FORWARD_MMACS = {
+    ("MSCNN", "EMG"): 0.90, ("MSCNN", "US"): 8.89,
+    ("EUNet", "EMG"): 3.58, ("EUNet", "US"): 16.4,
+    ("MKCNN", "EMG"): 22.3, ("MKCNN", "US"): 88.9,
+    ("XceptionTime", "EMG"): 51.8, ("XceptionTime", "US"): 207.0,
+    ("MINDS", "EMG"): 3702.0, ("MINDS", "US"): 495.0,
+}  # fmt: skip
+"""Multiply-accumulates of one forward pass per sample, millions (convolutions and dense layers; a unit test
+recomputes them), for the run-time requests of the training jobs."""
+
+
+def kd_tag(alpha: float, temperature: float) -> str:
+    """``a0.80_T20``: the original's name of an (alpha, T) setting."""
+    return f"a{alpha:.2f}_T{temperature:g}"
+
+
+def condition_name(role: str, alpha: float | None = None, temperature: float | None = None) -> str:
+    """Folder and matrix name of a role's results: ``US``, ``EMG`` or ``EMG_KD_a0.80_T20``."""
+    if role == "teacher":
+        return "US"
+    if role == "student":
+        return "EMG"
+    if role == "student_kd":
+        return f"EMG_KD_{kd_tag(alpha, temperature)}"
+    raise ValueError(f"role must be teacher, student or student_kd, got {role!r}")
+
+
+def kd_layout(kd: dict) -> Layout:
+    return Layout.from_config(kd["layout"])
+
+
+def check_config(kd: dict) -> None:
+    """Checks of the ``kd`` section that the schema cannot express; raises :class:`ConfigError` naming the key."""
+    problems = []
+    try:
+        folds = kd_layout(kd).n_folds
+    except ConfigError as error:
+        raise ConfigError(f"config key 'kd.layout': {error}") from None
+    bad = [fold for fold in kd["folds"] if fold >= folds]
+    if bad:
+        problems.append(
+            f"config key 'kd.folds': {bad} do not exist; kd.layout.trials = {kd['layout']['trials']} gives folds "
+            f"0..{folds - 1}"
+        )
+    samples_per_trial = kd["layout"]["gestures"] * kd["layout"]["windows_per_gesture"]
+    train = (kd["layout"]["trials"] - 2) * samples_per_trial
+    if train < kd["train"]["batch_size"]:
+        problems.append(
+            f"config key 'kd.train.batch_size': {kd['train']['batch_size']} exceeds the {train} training samples "
+            "of a fold (kd.layout)"
+        )
+    pairs = [(d["alpha"], d["T"]) for d in kd["distillation"]]
+    if len({kd_tag(*pair) for pair in pairs}) != len(pairs):
+        problems.append(f"config key 'kd.distillation': settings {pairs} repeat (alpha to 2 decimals, T)")
+    if problems:
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
+
+
+def subject_files(kd: dict) -> list[tuple[str, str]]:
+    """The (EMG, US) text files of every subject, subject i at position i: the synthetic files the workflow
+    writes, or those found under ``kd.data.dir`` (sorted, as the original)."""
+    if kd["data"]["source"] == "synthetic":
+        names = subject_file_names(kd["synthetic"]["subjects"])
+        return [(f"{SYNTHETIC_DIR}/EMG/{emg}", f"{SYNTHETIC_DIR}/US/{us}") for emg, us in names]
+    try:
+        return [(str(emg), str(us)) for emg, us in find_subject_files(kd["data"]["dir"])]
+    except Exception as error:
+        raise ConfigError(f"config key 'kd.data.dir': {error}") from None
+
+
+def run_dir(model: str, subject: int | str, fold: int | str, condition: str) -> str:
+    return f"{KD_DIR}/runs/{model}/s{subject}/fold{fold}/{condition}"
+
+
+def conditions(kd: dict) -> list[str]:
+    """Every condition of the plan: ``US``, ``EMG`` and one ``EMG_KD_...`` per (alpha, T)."""
+    return ["US", "EMG"] + [condition_name("student_kd", d["alpha"], d["T"]) for d in kd["distillation"]]
+
+
+def collected_table(model: str, condition: str) -> str:
+    """The long table of one (model, condition): every subject, fold and protocol."""
+    return f"{KD_DIR}/accuracy/{model}_{condition}.tsv"
+
+
+def matrix_path(model: str, condition: str, protocol: str) -> str:
+    """The original's result matrix (subjects x folds) of one (model, condition), per protocol:
+    ``{Model}/{Model}_{EMG|US}_{protocol}.txt`` or ``{Model}-kd-{Model}/{Model}-kd-{Model}_EMG_KD_a.._T.._{protocol}
+    .txt`` under ``results/kd/matrices``."""
+    folder = model if condition in ("US", "EMG") else f"{model}-kd-{model}"
+    return f"{KD_DIR}/matrices/{folder}/{folder}_{condition}_{protocol}.txt"
+
+
+SUMMARY_TABLES = ("accuracy.tsv", "subjects.tsv", "table.tsv", "table.html", "minds_vs_others.tsv")
+FIGURES = ("boxplot", "curves")
+
+
+def target_paths(kd: dict) -> list[str]:
+    """Everything the ``kd`` target builds (the training runs come in through these)."""
+    paths = [f"{KD_DIR}/{name}" for name in SUMMARY_TABLES]
+    paths += [f"{KD_DIR}/figures/{name}.png" for name in FIGURES]
+    for model in kd["models"]:
+        for condition in conditions(kd):
+            paths += [matrix_path(model, condition, protocol) for protocol in PROTOCOLS]
+    return paths
+
+
+ACTIVATION_MFLOATS = {
+    ("MSCNN", "EMG"): 0.024, ("MSCNN", "US"): 0.153,
+    ("EUNet", "EMG"): 0.080, ("EUNet", "US"): 0.343,
+    ("MKCNN", "EMG"): 0.602, ("MKCNN", "US"): 2.41,
+    ("XceptionTime", "EMG"): 1.00, ("XceptionTime", "US"): 4.00,
+    ("MINDS", "EMG"): 6.84, ("MINDS", "US"): 1.18,
+}  # fmt: skip
+"""Outputs of every layer in one forward pass per sample, millions of floats (what training keeps for the
+backward pass; a unit test recomputes them), for the memory requests of the training jobs."""
+
+
+def train_mem_mb(model: str, modality: str, layout: Layout, batch_size: int, teacher: bool = False) -> int:
+    """Memory (MB) of one training job: the subject's samples (both modalities for a distilled student), twice
+    the activations of a training batch (activations and their gradients), torch's own footprint."""
+    sample_floats = 4 * 256 + (4 * 1024 if teacher or modality == "US" else 0)
+    data = layout.n_samples * sample_floats * 4 * 2  # the store's arrays and the tensors made from them
+    activations = 2 * batch_size * ACTIVATION_MFLOATS[(model, modality)] * 1e6 * 4
+    return int(1500 + 1.5 * (data + activations) / 1e6)
+
+
+def train_minutes(model: str, modality: str, layout: Layout, epochs: int, gflops: float, teacher: str = "") -> int:
+    """Estimated minutes of one training job: forward + backward (3x the forward) of every training sample per
+    epoch plus the test forward, at ``gflops`` effective throughput, plus 10 ms of overhead per step; a distilled
+    student also runs its teacher once over all samples, and trains twice when the teacher's best and final
+    checkpoints differ."""
+    n = layout.n_samples
+    train = n * (layout.trials - 2) / layout.trials
+    macs = FORWARD_MMACS[(model, modality)] * 1e6 * epochs * (3 * train + (n - train))
+    steps = epochs * (train // 32 + (n - train) // 32 + 1)
+    if teacher:
+        macs = 2 * macs + FORWARD_MMACS[(model, teacher)] * 1e6 * n
+        steps *= 2
+    return int(5 + (2 * macs / (gflops * 1e9) + 0.01 * steps) / 60)
