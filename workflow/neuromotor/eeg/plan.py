@@ -1,0 +1,126 @@
+"""Which jobs the EEG study runs and where their files go (used by rules/common.smk; no Snakemake here).
+
+Jobs: one training per (model, held-out subject), one probe (frozen BatchNorm, predictions, perturbation drops) per
+(model, subject), attribution jobs of ``eeg.attribution.methods_per_job`` methods per (model, subject), one summary,
+one figure job. Results never depend on how methods are grouped into jobs: every method's computation on a subject
+is the same whatever shares its job.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+from neuromotor.eeg.synthetic import SUBJECT_COUNTS, subject_counts
+
+EEG_DIR = "results/eeg"
+PROTOCOLS = ("honest", "best_test_epoch")
+"""Evaluation protocols (spec §2): the final epoch's model, the best held-out epoch's (optimistic)."""
+
+
+def subject_id(subject: int) -> str:
+    return f"sub{int(subject):02d}"
+
+
+def method_chunks(methods: Sequence[str], per_job: int) -> list[list[str]]:
+    """Methods in config order, cut into jobs of ``per_job``."""
+    methods = list(methods)
+    return [methods[i : i + per_job] for i in range(0, len(methods), per_job)]
+
+
+def chunk_id(index: int) -> str:
+    return f"methods{index:02d}"
+
+
+def dataset_path(eeg: Mapping) -> str:
+    """The ``dataset.mat`` the study reads: the synthetic one it writes, or the configured original."""
+    if eeg["data"]["source"] == "synthetic":
+        return f"{EEG_DIR}/data/dataset.mat"
+    return eeg["data"]["path"]
+
+
+def model_dir(model: str, subject: int) -> str:
+    return f"{EEG_DIR}/models/{model}/{subject_id(subject)}"
+
+
+def probe_path(model: str, subject: int) -> str:
+    return f"{EEG_DIR}/probe/{model}/{subject_id(subject)}.zarr"
+
+
+def attribution_prefix(model: str, subject: int, chunk: int) -> str:
+    return f"{EEG_DIR}/attribution/{model}/{subject_id(subject)}/{chunk_id(chunk)}"
+
+
+def attribution_jobs(eeg: Mapping) -> list[tuple[str, int, int]]:
+    """Every (model, subject, chunk) attribution job."""
+    chunks = method_chunks(eeg["attribution"]["methods"], eeg["attribution"]["methods_per_job"])
+    return [(m, s, c) for m in eeg["models"] for s in eeg["subjects"] for c in range(len(chunks))]
+
+
+def attribution_stores(eeg: Mapping, model: str | None = None, subject: int | None = None) -> list[str]:
+    """Heatmap stores of all attribution jobs (or those of one model and subject)."""
+    return [
+        f"{attribution_prefix(m, s, c)}.zarr"
+        for m, s, c in attribution_jobs(eeg)
+        if (model is None or m == model) and (subject is None or s == subject)
+    ]
+
+
+def attribution_tables(eeg: Mapping, kind: str) -> list[str]:
+    """Per-job tables of one kind (``perturbation`` or ``deletion``)."""
+    return [f"{attribution_prefix(m, s, c)}_{kind}.tsv" for m, s, c in attribution_jobs(eeg)]
+
+
+def method_store(eeg: Mapping, model: str, subject: int, method: str) -> str:
+    """The attribution store holding one method's heatmaps of one (model, subject)."""
+    chunks = method_chunks(eeg["attribution"]["methods"], eeg["attribution"]["methods_per_job"])
+    index = next(i for i, chunk in enumerate(chunks) if method in chunk)
+    return f"{attribution_prefix(model, subject, index)}.zarr"
+
+
+def epochs_tables(eeg: Mapping) -> list[str]:
+    return [f"{model_dir(m, s)}/epochs.tsv" for m in eeg["models"] for s in eeg["subjects"]]
+
+
+def sample_figure_name(sample: Mapping, method: str) -> str:
+    return f"{sample['model']}_{subject_id(sample['subject'])}_sample{int(sample['index']):03d}_{method}"
+
+
+def figure_samples_inputs(eeg: Mapping) -> list[str]:
+    """Stores the per-sample figures read (the attribution stores of their (model, subject))."""
+    stores = []
+    for sample in eeg["figures"]["samples"]:
+        stores += [f"{probe_path(sample['model'], sample['subject'])}"]
+        stores += attribution_stores(eeg, sample["model"], sample["subject"])
+    return sorted(set(stores))
+
+
+def check_config(eeg: Mapping) -> list[str]:
+    """Problems that the JSON schema cannot express (each names its config key)."""
+    problems = []
+    if eeg["data"]["source"] == "mat" and not eeg["data"]["path"]:
+        problems.append("config key 'eeg.data.path': required when 'eeg.data.source' is 'mat'")
+    n_subjects = len(eeg["synthetic"]["counts"]) if eeg["data"]["source"] == "synthetic" else len(SUBJECT_COUNTS)
+    for subject in eeg["subjects"]:
+        if subject > n_subjects:
+            problems.append(f"config key 'eeg.subjects': subject {subject} does not exist (1..{n_subjects})")
+    counts = subject_counts(eeg["synthetic"]["scale"], eeg["synthetic"]["counts"])
+    for number, sample in enumerate(eeg["figures"]["samples"]):
+        key = f"eeg.figures.samples[{number}]"
+        if sample["model"] not in eeg["models"]:
+            problems.append(f"config key '{key}.model': {sample['model']!r} is not in 'eeg.models' {eeg['models']}")
+        if sample["subject"] not in eeg["subjects"]:
+            problems.append(
+                f"config key '{key}.subject': {sample['subject']} is not in 'eeg.subjects' {eeg['subjects']}"
+            )
+        elif eeg["data"]["source"] == "synthetic" and sample["index"] >= counts[sample["subject"] - 1]:
+            problems.append(
+                f"config key '{key}.index': subject {sample['subject']} has {counts[sample['subject'] - 1]} epochs "
+                f"in the synthetic dataset (indices 0..{counts[sample['subject'] - 1] - 1}), got {sample['index']}"
+            )
+    low, high = eeg["synthetic"]["effect"]["window_s"]
+    if low >= high:
+        problems.append(f"config key 'eeg.synthetic.effect.window_s': start {low} must be before end {high}")
+    low, high = eeg["synthetic"]["effect"]["band_hz"]
+    if low > high:
+        problems.append(f"config key 'eeg.synthetic.effect.band_hz': lower bound {low} exceeds upper bound {high}")
+    return problems

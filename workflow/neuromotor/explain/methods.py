@@ -1,0 +1,37 @@
+"""Names of the attribution methods of the EEG study (spec eeg_interpretation.md §4.2), importable without torch."""
+
+METHODS = (
+    "saliency",
+    "gradient_x_input",
+    "deeplift",
+    "integrated_gradients",
+    "epsilon_lrp",
+    "deconvolution",
+    "guided_backprop",
+    "random",
+)
+"""Method names of the config (``eeg.attribution.methods``), in the spec's order."""
+
+ORIGINAL_NAMES = {
+    "saliency": "Saliencymap",
+    "gradient_x_input": "GradxInput",
+    "deeplift": "DeepLIFT",
+    "integrated_gradients": "IntegratedGrad",
+    "epsilon_lrp": "EpsilonLRP",
+    "deconvolution": "deconvolution",
+    "guided_backprop": "guidedbackpropogation",
+    "random": "random",
+}
+"""The method names of the original code."""
+
+LABELS = {
+    "saliency": "Saliency",
+    "gradient_x_input": "Grad × Input",
+    "deeplift": "DeepLIFT",
+    "integrated_gradients": "Integrated gradients",
+    "epsilon_lrp": "ε-LRP",
+    "deconvolution": "Deconvolution",
+    "guided_backprop": "Guided backprop",
+    "random": "Random (control)",
+}
+"""Names for figures."""
