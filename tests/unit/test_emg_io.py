@@ -1,0 +1,136 @@
+"""The EMG .mat loader and writer (original layout of spec emg_signatures.md §1.2) and the synthetic generator."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.io
+
+from neuromotor.emg import plan
+from neuromotor.emg.synthetic import SyntheticSettings, condition_data, day2_participants, planted_mask, template
+from neuromotor.errors import DataFormatError
+from neuromotor.io.emg_mat import MUSCLES, load_emg_mat, resolve_mat_path, write_emg_mat
+
+
+def one_hot(columns, n_columns):
+    target = np.zeros((len(columns), n_columns))
+    target[np.arange(len(columns)), columns] = 1
+    return target
+
+
+def original_file(path, feature, target, names=MUSCLES):
+    """A file written the way MATLAB stores it (not through write_emg_mat): Feature N x 8 x 200, the label cell."""
+    inner = np.empty((1, len(names)), dtype=object)
+    inner[0, :] = list(names)
+    cell = np.empty((1, 1), dtype=object)
+    cell[0, 0] = inner
+    content = {"Feature": feature, "Feature_EMG_Label": cell, "Target_Subject": target}
+    scipy.io.savemat(path, content)
+
+
+def test_loader_transposes_the_original_layout(tmp_path):
+    rng = np.random.default_rng(0)
+    feature = rng.uniform(-0.01, 1, (6, 8, 200))  # muscle x time, as in the files
+    target = one_hot([0, 0, 2, 2, 3, 3], 5)  # columns 1 and 4 (0-based) empty
+    original_file(tmp_path / "Data_X.mat", feature, target)
+
+    recording = load_emg_mat(tmp_path / "Data_X")  # the extension is optional
+    assert recording.features.shape == (6, 200, 8)
+    np.testing.assert_array_equal(recording.features[4, 17, 5], feature[4, 5, 17])  # cycle 4, time 17, SOL
+    assert recording.muscles == MUSCLES
+    assert recording.participants.tolist() == [1, 3, 4]
+    assert recording.column.tolist() == [0, 0, 2, 2, 3, 3]
+    assert recording.path.endswith("Data_X.mat")
+
+
+def test_writer_round_trips_and_writes_the_original_keys(tmp_path):
+    rng = np.random.default_rng(1)
+    features = rng.uniform(0, 1, (4, 200, 8))
+    target = one_hot([1, 1, 0, 0], 3)
+    path = tmp_path / "Data_Y.mat"
+    write_emg_mat(path, features, target)
+
+    raw = scipy.io.loadmat(path)
+    assert raw["Feature"].shape == (4, 8, 200)
+    assert raw["Target_Subject"].shape == (4, 3)
+    assert [str(np.ravel(name)[0]) for name in raw["Feature_EMG_Label"][0][0].ravel()] == list(MUSCLES)
+    recording = load_emg_mat(path)
+    np.testing.assert_array_equal(recording.features, features)
+    np.testing.assert_array_equal(recording.target, target)
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"Feature": np.zeros((6, 200, 8))}, r"key 'Feature' must be numeric N x 8 x 200 .* found shape \(6, 200, 8\)"),
+        ({"Feature": np.zeros((6, 8, 199))}, r"key 'Feature' .* found shape \(6, 8, 199\)"),
+        ({"Target_Subject": np.ones((5, 4))}, r"key 'Target_Subject' must be N x P with N = 6 .* found shape \(5, 4\)"),
+        ({"Target_Subject": np.ones((6, 4))}, r"'Target_Subject' must be one-hot"),
+    ],
+)
+def test_wrong_shapes_fail_naming_file_key_and_shapes(tmp_path, change, message):
+    content = {"Feature": np.zeros((6, 8, 200)), "Target_Subject": one_hot([0, 1, 2, 3, 0, 1], 4)} | change
+    path = tmp_path / "Data_bad.mat"
+    original_file(path, content["Feature"], content["Target_Subject"])
+    with pytest.raises(DataFormatError, match=message) as error:
+        load_emg_mat(path)
+    assert "Data_bad.mat" in str(error.value)
+
+
+def test_missing_key_fails_naming_it(tmp_path):
+    path = tmp_path / "Data_nolabels.mat"
+    scipy.io.savemat(path, {"Feature": np.zeros((2, 8, 200)), "Feature_EMG_Label": np.zeros((1, 1))})
+    with pytest.raises(DataFormatError, match=r"Data_nolabels.mat: missing key\(s\) \['Target_Subject'\]"):
+        load_emg_mat(path)
+
+
+def test_bad_label_cell_non_finite_values_and_foreign_files_fail_clearly(tmp_path):
+    target = one_hot([0, 1], 2)
+    original_file(tmp_path / "labels.mat", np.zeros((2, 8, 200)), target, names=("VL", "RF", "VM"))
+    with pytest.raises(DataFormatError, match="'Feature_EMG_Label' must be a 1x1 cell holding a cell of 8"):
+        load_emg_mat(tmp_path / "labels.mat")
+    feature = np.zeros((2, 8, 200))
+    feature[1, 3, 10] = np.nan
+    original_file(tmp_path / "nan.mat", feature, target)
+    with pytest.raises(DataFormatError, match="1 non-finite values"):
+        load_emg_mat(tmp_path / "nan.mat")
+    (tmp_path / "text.mat").write_text("not a MATLAB file")
+    with pytest.raises(DataFormatError, match="text.mat: not a readable MATLAB file"):
+        load_emg_mat(tmp_path / "text.mat")
+    with pytest.raises(DataFormatError, match="absent: EMG .mat file not found"):
+        resolve_mat_path(tmp_path / "absent")
+
+
+# --- synthetic stand-in -----------------------------------------------------------------------------------------
+
+
+def test_synthetic_files_have_the_original_layout_and_day2_is_a_subset(tmp_path):
+    settings = SyntheticSettings(participants=6, cycles=12, day2_participants=4)
+    for condition in ("pedalling_150W_day1", "pedalling_150W_day2"):
+        features, target = condition_data(11, condition, settings)
+        write_emg_mat(tmp_path / f"{plan.CONDITIONS[condition]}.mat", features, target)
+    day1 = load_emg_mat(tmp_path / "Data_Pedalling_150W_Baseline_Day1.mat")
+    day2 = load_emg_mat(tmp_path / "Data_Pedalling_150W_Robustness_Day2")
+    assert day1.features.shape == (6 * 12, 200, 8) and day1.target.shape == (72, 6)
+    assert day2.target.shape == (4 * 12, 6)  # every column kept, only the returning participants' rows
+    assert day2.participants.tolist() == day2_participants(11, settings).tolist()
+    assert np.all(np.bincount(day1.column) == 12)
+    assert -0.3 < day1.features.min() < 0 and day1.features.max() < 1.6  # envelopes ~[0, 1], small negatives
+
+
+def test_synthetic_data_are_seeded_per_participant_and_carry_the_planted_bumps():
+    settings = SyntheticSettings(participants=5, cycles=10)
+    a, _ = condition_data(3, "walking_day1", settings)
+    b, _ = condition_data(3, "walking_day1", SyntheticSettings(participants=7, cycles=10))
+    np.testing.assert_array_equal(a, b[: len(a)])  # participant 1..5 do not depend on how many others exist
+    for participant in range(1, 6):
+        mask = planted_mask(3, participant, settings)
+        assert mask.sum() > 0
+        with_bump = template(3, participant, "pedalling_150W_day1", settings)
+        without = template(3, participant, "pedalling_150W_day1", SyntheticSettings(participants=5,
+                                                                                       signature_amplitude=1e-9))
+        difference = with_bump - without
+        assert difference[mask].min() > 0.5 * settings.signature_amplitude * np.exp(-0.5 * 1.5**2)
+        assert np.abs(difference[~mask]).max() < 0.33 * settings.signature_amplitude
+    regions = {tuple(np.argwhere(planted_mask(3, p, settings)).mean(0).round()) for p in range(1, 6)}
+    assert len(regions) == 5  # the participants' planted regions differ
