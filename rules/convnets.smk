@@ -1,0 +1,130 @@
+# PCRT convnets (spec convnets.md): search (run x family x configuration) -> search tables -> final models
+# (task x family x seed, the family's best ART configuration, with their untrained controls) -> figures.
+
+
+rule convnets_search:
+    input:
+        dataset=f"{PCRT_DIR}/dataset.zarr",
+    output:
+        init=f"{CONVNETS_DIR}/{{task}}/search/{{input_key}}/{{configuration}}/init.pt",
+        best=f"{CONVNETS_DIR}/{{task}}/search/{{input_key}}/{{configuration}}/best.pt",
+        config=f"{CONVNETS_DIR}/{{task}}/search/{{input_key}}/{{configuration}}/config.json",
+        metrics=f"{CONVNETS_DIR}/{{task}}/search/{{input_key}}/{{configuration}}/metrics.json",
+        history=f"{CONVNETS_DIR}/{{task}}/search/{{input_key}}/{{configuration}}/history.tsv",
+    log:
+        "logs/convnets/search/{task}_{input_key}_{configuration}.log",
+    benchmark:
+        "benchmarks/convnets/search/{task}_{input_key}_{configuration}.tsv"
+    wildcard_constraints:
+        task="art|tdt|tdt_pv",
+        input_key="spindle_info|spindle_firing",
+        configuration=r"(spatial_temporal|temporal_spatial|spatiotemporal|lstm)_\d[\d_-]*",
+    conda:
+        "../envs/neuromotor.yaml"
+    threads: 1
+    resources:
+        mem_mb=convnets_search_mem_mb,
+        runtime=convnets_search_runtime,
+        gpu=1,
+    params:
+        settings=convnets_search_settings,
+    script:
+        "../scripts/convnets_search.py"
+
+
+rule convnets_summary:
+    input:
+        convnets_summary_inputs,
+    output:
+        f"{CONVNETS_DIR}/{{task}}/search/{{input_key}}/summary.tsv",
+    log:
+        "logs/convnets/summary_{task}_{input_key}.log",
+    benchmark:
+        "benchmarks/convnets/summary_{task}_{input_key}.tsv"
+    wildcard_constraints:
+        task="art|tdt|tdt_pv",
+        input_key="spindle_info|spindle_firing",
+    conda:
+        "../envs/neuromotor.yaml"
+    threads: 1
+    resources:
+        mem_mb=lambda wc, attempt: 1000 * attempt,
+        runtime=lambda wc, attempt: 10 * attempt,
+    script:
+        "../scripts/convnets_summary.py"
+
+
+rule convnets_final:
+    input:
+        unpack(convnets_final_inputs),
+    output:
+        **convnets_control_output(),
+        init=f"{CONVNETS_DIR}/{{task}}/final/{{family}}/seed{{seed}}/init.pt",
+        best=f"{CONVNETS_DIR}/{{task}}/final/{{family}}/seed{{seed}}/best.pt",
+        config=f"{CONVNETS_DIR}/{{task}}/final/{{family}}/seed{{seed}}/config.json",
+        metrics=f"{CONVNETS_DIR}/{{task}}/final/{{family}}/seed{{seed}}/metrics.json",
+        history=f"{CONVNETS_DIR}/{{task}}/final/{{family}}/seed{{seed}}/history.tsv",
+    log:
+        "logs/convnets/final/{task}_{family}_seed{seed}.log",
+    benchmark:
+        "benchmarks/convnets/final/{task}_{family}_seed{seed}.tsv"
+    wildcard_constraints:
+        task="art|tdt|tdt_pv",
+        family="S|TS|ST|LSTM",
+        seed=r"\d+",
+    conda:
+        "../envs/neuromotor.yaml"
+    threads: 1
+    resources:
+        mem_mb=convnets_final_mem_mb,
+        runtime=convnets_final_runtime,
+        gpu=1,
+    params:
+        settings=convnets_final_settings,
+    script:
+        "../scripts/convnets_final.py"
+
+
+rule convnets_figures:
+    input:
+        **convnets_figure_inputs(),
+    output:
+        learning_curves=report(
+            f"{CONVNETS_DIR}/figures/learning_curves.png",
+            caption="../workflow/report/convnets_learning_curves.rst",
+            category="PCRT convnets",
+        ),
+        search_accuracy=report(
+            f"{CONVNETS_DIR}/figures/search_accuracy.png",
+            caption="../workflow/report/convnets_search_accuracy.rst",
+            category="PCRT convnets",
+        ),
+        trained_vs_untrained=report(
+            f"{CONVNETS_DIR}/figures/trained_vs_untrained.png",
+            caption="../workflow/report/convnets_trained_vs_untrained.rst",
+            category="PCRT convnets",
+        ),
+        table=report(
+            f"{CONVNETS_DIR}/final.tsv",
+            caption="../workflow/report/convnets_final_table.rst",
+            category="PCRT convnets",
+        ),
+    log:
+        "logs/convnets/figures.log",
+    benchmark:
+        "benchmarks/convnets/figures.tsv"
+    conda:
+        "../envs/neuromotor.yaml"
+    threads: 1
+    resources:
+        mem_mb=lambda wc, attempt: 1000 * attempt,
+        runtime=lambda wc, attempt: 10 * attempt,
+    params:
+        n_classes=len(PCRT["labels"]),
+    script:
+        "../scripts/convnets_figures.py"
+
+
+rule convnets:
+    input:
+        convnets_plan.target_paths(CONVNETS),

@@ -1,0 +1,241 @@
+"""The PCRT network families of DeepDraw in PyTorch (spec convnets.md §1-§4).
+
+Input layout (B, C, H, W) = (batch, channels, 25 muscles, 320 time steps): C = 2 for ``spindle_info`` (length,
+velocity), 1 for ``spindle_firing``. A trunk is a stack of :class:`ConvBlock` (TF "SAME" convolution without bias,
+layer norm over (C, H, W) with per-channel scale and offset, ReLU); the LSTM family adds one LSTM layer over time.
+
+Heads: ``art`` (action recognition) = 20 logits; ``tdt`` / ``tdt_pv`` (trajectory decoding) = per output time step
+3 (hand position) / 6 (position + velocity) values, shape (B, T_out, 3|6).
+
+A network is fully described by a JSON-able dict (the ``config.json`` of a trained model): see
+:func:`network_config` and :func:`build_network`; :func:`load_network` rebuilds a trained model from its directory.
+Configurations and names (no torch needed) live in :mod:`neuromotor.convnets.architecture` and are re-exported here.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Mapping
+
+import torch
+from torch import nn
+
+from neuromotor.convnets.architecture import (  # noqa: F401  (re-exported)
+    ARCH_NAMES,
+    DROPOUT,
+    FAMILIES,
+    INPUT_CHANNELS,
+    LAYER_NORM_EPS,
+    N_MUSCLES,
+    N_TIME,
+    TASK_OUTPUTS,
+    Architecture,
+    ParsedName,
+    block_specs,
+    configuration_name,
+    model_name,
+    output_steps,
+    parse_name,
+    same_padding,
+    target_indices,
+)
+from neuromotor.errors import DataFormatError, ModelFileError
+from neuromotor.train.checkpoint import load_checkpoint, restore
+
+# ---- building blocks (spec §2) ---------------------------------------------------------------------------------
+
+
+class ConvBlock(nn.Module):
+    """TF-SAME convolution without bias -> layer norm over (C, H, W) with per-channel scale and offset -> ReLU.
+
+    The padding is fixed for the input size given at construction (asymmetric where TF pads asymmetrically).
+    ``GroupNorm`` with one group is exactly TF-slim's ``layer_norm`` on NHWC maps (normalise over all non-batch
+    axes, parameters per channel).
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel, stride, in_size, eps: float = LAYER_NORM_EPS):
+        super().__init__()
+        (out_h, top, bottom), (out_w, left, right) = (same_padding(n, k, s) for n, k, s in zip(in_size, kernel, stride))
+        symmetric = top == bottom and left == right
+        self.pad = nn.Identity() if symmetric else nn.ZeroPad2d((left, right, top, bottom))
+        padding = (top, left) if symmetric else 0
+        self.conv = nn.Conv2d(in_channels, out_channels, kernel, stride, padding=padding, bias=False)
+        self.norm = nn.GroupNorm(1, out_channels, eps=eps)
+        self.relu = nn.ReLU()
+        self.out_size = (out_h, out_w)
+        nn.init.xavier_uniform_(self.conv.weight)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.norm(self.conv(self.pad(x)))
+        if self.training:
+            return torch.relu_(y)  # in place while training: one activation copy less (layer norm keeps its input)
+        return self.relu(y)
+
+
+def _init_lstm(lstm: nn.LSTM) -> None:
+    """Glorot-uniform per gate matrix, zero biases (the defaults of TF's cuDNN LSTM layer)."""
+    for name, parameter in lstm.named_parameters():
+        if name.startswith("weight"):
+            for gate in parameter.data.chunk(4, dim=0):
+                nn.init.xavier_uniform_(gate)
+        else:
+            nn.init.zeros_(parameter)
+
+
+class PCRTNetwork(nn.Module):
+    """One network of the spec: a trunk of conv blocks (plus an LSTM) and the head of its task.
+
+    ``forward(x)`` with x of shape (B, C, 25, 320) returns logits (B, 20) for ``art`` and (B, T_out, 3|6) for the
+    TDT tasks. :meth:`layer_outputs` returns the representations of layers 1..K (spec representations.md §1).
+    """
+
+    def __init__(
+        self,
+        arch: Architecture,
+        task: str = "art",
+        in_channels: int = 2,
+        input_size: tuple[int, int] = (N_MUSCLES, N_TIME),
+        eps: float = LAYER_NORM_EPS,
+        dropout: float = DROPOUT,
+    ):
+        super().__init__()
+        if task not in TASK_OUTPUTS:
+            raise ValueError(f"task must be one of {tuple(TASK_OUTPUTS)}, got {task!r}")
+        self.arch, self.task = arch, task
+        self.input_shape = (in_channels, *input_size)
+        blocks, size, channels = [], tuple(input_size), in_channels
+        self.feature_shapes: list[tuple[int, int, int]] = []
+        for out_channels, kernel, stride in block_specs(arch):
+            block = ConvBlock(channels, out_channels, kernel, stride, size, eps)
+            blocks.append(block)
+            size, channels = block.out_size, out_channels
+            self.feature_shapes.append((channels, *size))
+        self.blocks = nn.ModuleList(blocks)
+        n_out = TASK_OUTPUTS[task]
+        self.lstm = None
+        if arch.family == "LSTM":
+            self.lstm = nn.LSTM(channels * size[0], arch.units, batch_first=True)
+            _init_lstm(self.lstm)
+            self.feature_shapes.append((arch.units, 1, size[1]))
+            features = arch.units
+        else:
+            features = channels * size[0] * (size[1] if task == "art" else 1)
+        self.output_steps = size[1]
+        self.dropout = nn.Dropout(dropout) if task == "art" else nn.Identity()
+        self.head = nn.Linear(features, n_out)
+        nn.init.xavier_uniform_(self.head.weight)
+        nn.init.zeros_(self.head.bias)
+
+    def _run(self, x: torch.Tensor, collect: list | None) -> torch.Tensor:
+        if x.shape[1:] != self.input_shape:
+            raise ValueError(
+                f"input must have shape (B, {', '.join(map(str, self.input_shape))}), got {tuple(x.shape)}"
+            )
+        for block in self.blocks:
+            x = block(x)
+            if collect is not None:
+                collect.append(x)
+        if self.lstm is not None:
+            # (B, C, H, T) -> (B, T, H * C), channels fastest as in the original's NHWC reshape
+            sequence = x.permute(0, 3, 2, 1).flatten(2)
+            if sequence.device.type == "cpu":
+                # oneDNN's LSTM backward is several times slower than PyTorch's own CPU LSTM at these sizes
+                with torch.backends.mkldnn.flags(
+                    enabled=False, deterministic=None, allow_tf32=None, fp32_precision=None
+                ):
+                    x, _ = self.lstm(sequence)
+            else:
+                x, _ = self.lstm(sequence)
+            if collect is not None:
+                collect.append(x.transpose(1, 2).unsqueeze(2))
+            if self.task == "art":
+                return self.head(self.dropout(x[:, -1]))  # the prediction is the last time step's
+            return self.head(x)
+        if self.task == "art":
+            return self.head(self.dropout(x.permute(0, 2, 3, 1).flatten(1)))  # flatten order (H, W, C)
+        return self.head(x.permute(0, 3, 2, 1).flatten(2))  # (B, T, S * C) -> per-time-step linear
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self._run(x, None)
+
+    def layer_outputs(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """Representations of layers 1..K for an input batch x (B, C, 25, 320): the output (after ReLU) of every
+        conv block, (B, C_l, H_l, T_l); for the LSTM family then the hidden states as (B, units, 1, 320).
+        Layer 0 (the input) is x itself. Shapes are ``self.feature_shapes`` (without the batch axis)."""
+        outputs: list[torch.Tensor] = []
+        self._run(x, outputs)
+        return outputs
+
+
+# ---- counts, targets, configs ----------------------------------------------------------------------------------
+
+
+def parameter_counts(model: PCRTNetwork) -> dict[str, int]:
+    """``original``: the original code's count, conv kernel weights only (no layer-norm scale/offset, no output
+    layer; for the LSTM family plus its input and recurrent weight matrices); ``total``: every PyTorch parameter."""
+    original = sum(block.conv.weight.numel() for block in model.blocks)
+    if model.lstm is not None:
+        original += sum(p.numel() for name, p in model.lstm.named_parameters() if name.startswith("weight"))
+    return {"original": int(original), "total": int(sum(p.numel() for p in model.parameters()))}
+
+
+def network_config(
+    arch: Architecture, task: str, input_key: str, seed: int | None = None, **extra: Any
+) -> dict[str, Any]:
+    """The ``config.json`` content that :func:`build_network` rebuilds a network from."""
+    if input_key not in INPUT_CHANNELS:
+        raise ValueError(f"input_key must be one of {tuple(INPUT_CHANNELS)}, got {input_key!r}")
+    return {
+        "name": model_name(arch, task, seed),
+        "configuration": configuration_name(arch),
+        "family": arch.family,
+        "task": task,
+        "architecture": arch.to_dict(),
+        "seed": seed,
+        "input_key": input_key,
+        "input_shape": [INPUT_CHANNELS[input_key], N_MUSCLES, N_TIME],
+        "n_outputs": TASK_OUTPUTS[task],
+        "layer_norm_eps": LAYER_NORM_EPS,
+        "dropout": DROPOUT,
+        **extra,
+    }
+
+
+def build_network(config: Mapping[str, Any]) -> PCRTNetwork:
+    """A freshly initialised network from a ``config.json`` dict (weights from torch's current global RNG)."""
+    try:
+        arch = Architecture.from_dict(config["architecture"])
+        channels, height, width = config["input_shape"]
+        return PCRTNetwork(
+            arch,
+            config["task"],
+            int(channels),
+            (int(height), int(width)),
+            eps=float(config.get("layer_norm_eps", LAYER_NORM_EPS)),
+            dropout=float(config.get("dropout", DROPOUT)),
+        )
+    except (KeyError, TypeError, ValueError) as error:
+        raise ModelFileError(f"network config is invalid ({type(error).__name__}: {error})") from None
+
+
+def read_config(directory: str | Path) -> dict:
+    """The ``config.json`` of a model directory."""
+    path = Path(directory) / "config.json"
+    if not path.is_file():
+        raise ModelFileError(f"{path}: model config not found")
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise DataFormatError(f"{path}: not valid JSON ({error})") from None
+
+
+def load_network(directory: str | Path, weights: str = "best") -> PCRTNetwork:
+    """A trained (``best``) or untrained (``init``) network of a model directory, on the CPU, in eval mode."""
+    if weights not in ("best", "init"):
+        raise ValueError(f"weights must be 'best' or 'init', got {weights!r}")
+    directory = Path(directory)
+    model = build_network(read_config(directory))
+    path = directory / f"{weights}.pt"
+    restore(model, load_checkpoint(path), path)
+    return model.eval()
