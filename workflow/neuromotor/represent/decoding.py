@@ -1,0 +1,65 @@
+"""Population decoding of kinematics from a layer (spec representations.md §9, original ``tune_decoding``).
+
+``Ridge(alpha)`` (scikit-learn's objective: intercept, penalty α‖w‖²) from all units of a layer (H·C features) at
+each kept time step, (trajectory, time) samples pooled, split by trajectory like the tuning curves. Targets, each
+component fitted separately: ``ee`` (u, w) position; ``eepolar`` (r, θ); ``vel`` (speed, direction); ``acc``
+(r, θ). Samples whose target is not finite (θ at rest) are dropped. Metrics per component: RMSE, R², Pearson r;
+for ``ee`` also the mean Euclidean distance between true and decoded position (cm).
+
+The solution is the closed form on centred data in float64 (what ``Ridge(solver='cholesky')`` computes; tested
+against scikit-learn), with the Gram matrix of a row set shared by all components.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+DECODING_TARGETS = ("ee", "eepolar", "vel", "acc")
+
+
+def ridge_fit(x: np.ndarray, y: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+    """Ridge regression with intercept: ``x`` (m, p), ``y`` (m, q) → (coef (p, q), intercept (q,)), float64."""
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    x_mean, y_mean = x.mean(axis=0), y.mean(axis=0)
+    xc = x - x_mean
+    gram = xc.T @ xc
+    gram[np.diag_indices_from(gram)] += alpha
+    coef = np.linalg.solve(gram, xc.T @ (y - y_mean))
+    return coef, y_mean - x_mean @ coef
+
+
+def regression_metrics(y: np.ndarray, prediction: np.ndarray) -> np.ndarray:
+    """Per column: RMSE, R² (scikit-learn's convention), Pearson r → (q, 3)."""
+    y = np.asarray(y, dtype=np.float64)
+    residual = ((y - prediction) ** 2).sum(axis=0)
+    total = ((y - y.mean(axis=0)) ** 2).sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r2 = np.where(total > 0, 1 - residual / total, np.where(residual == 0, 1.0, 0.0))
+        yc, pc = y - y.mean(axis=0), prediction - prediction.mean(axis=0)
+        pcc = (yc * pc).sum(axis=0) / np.sqrt((yc**2).sum(axis=0) * (pc**2).sum(axis=0))
+    return np.column_stack([np.sqrt(residual / len(y)), r2, pcc])
+
+
+def decode(
+    x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, y_test: np.ndarray, alpha: float = 1.0
+) -> dict[str, np.ndarray]:
+    """Fit on train samples, score on both splits. ``x`` (m, p) activations, ``y`` (m, q) target components (rows
+    with a non-finite target are dropped). Returns ``{"train"|"test": (q, 3) metrics, "distance": (2,) mean
+    Euclidean error per split (NaN unless q = 2), "n": (2,) samples}``."""
+    keep_train = np.all(np.isfinite(y_train), axis=1)
+    keep_test = np.all(np.isfinite(y_test), axis=1)
+    q = y_train.shape[1]
+    out = {"n": np.array([keep_train.sum(), keep_test.sum()]), "distance": np.full(2, np.nan)}
+    if keep_train.sum() < 2 or keep_test.sum() == 0:
+        out["train"] = out["test"] = np.full((q, 3), np.nan)
+        return out
+    coef, intercept = ridge_fit(x_train[keep_train], y_train[keep_train], alpha)
+    for k, (split, x, y, keep) in enumerate(
+        (("train", x_train, y_train, keep_train), ("test", x_test, y_test, keep_test))
+    ):
+        prediction = np.asarray(x[keep], dtype=np.float64) @ coef + intercept
+        out[split] = regression_metrics(y[keep], prediction)
+        if q == 2:
+            out["distance"][k] = float(np.linalg.norm(y[keep] - prediction, axis=1).mean())
+    return out

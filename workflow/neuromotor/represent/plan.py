@@ -1,0 +1,222 @@
+"""Which networks the representational analyses cover, and where their files are (spec representations.md §12).
+
+A *model state* is one (task, family, seed, state) with state ``trained`` (the best-validation weights ``best.pt``)
+or ``untrained`` (the same seed's initial weights ``init.pt``), read from the convnets stage's final models
+``results/convnets/{task}/final/{family}/seed{seed}/``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+STATES = {"trained": "best", "untrained": "init"}
+"""State → checkpoint of the model directory."""
+
+OUT_DIR = "results/representations"
+CONVNETS_FINAL = "results/convnets/{task}/final/{family}/seed{seed}"
+
+
+@dataclass(frozen=True, order=True)
+class ModelState:
+    task: str
+    family: str
+    seed: int
+    state: str
+
+    @property
+    def key(self) -> str:
+        """The relative folder of this model state's outputs: ``{task}/{family}/seed{seed}/{state}``."""
+        return f"{self.task}/{self.family}/seed{self.seed}/{self.state}"
+
+    @property
+    def weights(self) -> str:
+        return STATES[self.state]
+
+
+def model_states(
+    tasks: Sequence[str], families: Sequence[str], seeds: Sequence[int], states: Sequence[str] = tuple(STATES)
+) -> list[ModelState]:
+    """Every analysed model state, in a stable order (task, family, seed, state)."""
+    unknown = [s for s in states if s not in STATES]
+    if unknown:
+        raise ValueError(f"unknown model states {unknown}; expected {tuple(STATES)}")
+    return [ModelState(t, f, int(s), st) for t in tasks for f in families for s in seeds for st in states]
+
+
+def model_dir(task: str, family: str, seed: int) -> str:
+    """The convnets stage's folder of a final model."""
+    return CONVNETS_FINAL.format(task=task, family=family, seed=seed)
+
+
+def cka_comparisons(tasks: Sequence[str], states: Sequence[str]) -> list[tuple[tuple[str, str], tuple[str, str]]]:
+    """Pairs of (task, state) compared by CKA within one (family, seed): each task's trained vs untrained network,
+    and the first task against every other task in each state (ART vs TDT twins)."""
+    pairs = []
+    if "trained" in states and "untrained" in states:
+        pairs += [((task, "trained"), (task, "untrained")) for task in tasks]
+    for other in tasks[1:]:
+        pairs += [((tasks[0], state), (other, state)) for state in states]
+    return pairs
+
+
+# ---- the plan from the config ----------------------------------------------------------------------------------
+
+SUMMARY_TABLES = ("rdm", "units", "pd", "invariance", "decoding", "cka", "cka_sweep", "stats")
+"""Tables of ``results/representations/summary/``."""
+MODEL_TABLES = ("units", "pd", "invariance", "decoding")
+FIGURES = ("rdm_similarity", "tuning_violins", "pd_histograms", "pd_uniformity", "cka", "cka_sweep", "tsne",
+           "invariance", "decoding")  # fmt: skip
+"""Names of the report figures (``results/representations/figures/<name>.png``)."""
+"""Per-model-state tables of the units job (plus ``rdm`` of the network job)."""
+
+
+def analysed(rep: Mapping, conv: Mapping) -> tuple[list[str], list[str], list[int]]:
+    """(tasks, families, seeds) analysed: those of the ``representations`` section that the convnets stage trains
+    (``convnets.final``), in the representations section's order."""
+    final = conv["final"]
+    tasks = [t for t in rep["tasks"] if t in final["tasks"]]
+    families = [f for f in rep["families"] if f in final["families"]]
+    seeds = [int(s) for s in final["seeds"]] if rep["seeds"] is None else [
+        int(s) for s in rep["seeds"] if s in final["seeds"]
+    ]
+    return tasks, families, seeds
+
+
+def planned_states(rep: Mapping, conv: Mapping) -> list[ModelState]:
+    tasks, families, seeds = analysed(rep, conv)
+    return model_states(tasks, families, seeds, rep["states"])
+
+
+def cka_jobs(rep: Mapping, conv: Mapping) -> list[tuple[str, int]]:
+    """(family, seed) of every CKA job (none when there is nothing to compare)."""
+    tasks, families, seeds = analysed(rep, conv)
+    if not cka_comparisons(tasks, rep["states"]):
+        return []
+    return [(family, seed) for family in families for seed in seeds]
+
+
+def sweep_pairs(rep: Mapping, conv: Mapping) -> list[dict]:
+    """The ART-vs-TDT sweep (spec §4 b): every searched configuration of an analysed family trained by both an ART
+    and a TDT search run on the same input, as {input_key, family, configuration}; none unless
+    ``representations.cka.sweep`` is on."""
+    if not rep["cka"]["sweep"]:
+        return []
+    from neuromotor.convnets import plan as convnets_plan
+
+    models = convnets_plan.search_models(conv)
+    tdt = {(m["input_key"], m["configuration"]) for m in models if m["task"] == "tdt"}
+    return [
+        {"input_key": m["input_key"], "family": m["family"], "configuration": m["configuration"]}
+        for m in models
+        if m["task"] == "art" and m["family"] in rep["families"] and (m["input_key"], m["configuration"]) in tdt
+    ]
+
+
+def search_dir(task: str, input_key: str, configuration: str) -> str:
+    """The convnets stage's folder of a searched model."""
+    from neuromotor.convnets import plan as convnets_plan
+
+    return convnets_plan.search_dir(task, input_key, configuration)
+
+
+def state_dir(state: ModelState | Mapping) -> str:
+    key = state.key if isinstance(state, ModelState) else ModelState(**state).key
+    return f"{OUT_DIR}/{key}"
+
+
+# ---- resources -------------------------------------------------------------------------------------------------
+
+
+def layer_floats(config_json: str | None, family: str, conv: Mapping) -> list[int]:
+    """Floats per trajectory of layers 0..K: from the model's ``config.json`` when it exists (at run time), else
+    from the family's pinned configuration or the costliest configuration of its search space (a bound)."""
+    import json
+    from pathlib import Path
+
+    from neuromotor.convnets import plan as convnets_plan
+    from neuromotor.convnets.architecture import INPUT_CHANNELS, N_MUSCLES, N_TIME, Architecture, parse_name
+
+    if config_json and Path(config_json).is_file():
+        config = json.loads(Path(config_json).read_text())
+        arch = Architecture.from_dict(config["architecture"])
+        channels = int(config["input_shape"][0])
+    else:
+        pinned = conv["final"]["models"].get(family)
+        arch = parse_name(pinned).architecture if pinned else convnets_plan.largest_architecture(family, conv)
+        channels = INPUT_CHANNELS[conv["final"]["input_key"]]
+    floats = [channels * N_MUSCLES * N_TIME]
+    floats += [c_out * elements for _, c_out, elements, _ in convnets_plan.feature_sizes(arch, channels)]
+    if arch.family == "LSTM":
+        floats.append(arch.units * N_TIME)
+    return floats
+
+
+def store_layers(store: str | None) -> tuple[int, list[int]] | None:
+    """(trajectories, floats per trajectory of each layer) of an existing ``activations.zarr``; None otherwise."""
+    from pathlib import Path
+
+    if not store or not Path(store).is_dir():
+        return None
+    from neuromotor.io.store import open_store
+
+    attrs = dict(open_store(store).attrs)
+    shapes = attrs.get("layer_shapes")
+    root = open_store(store)
+    if not shapes or "activations" not in root:
+        return None
+    n = int(root["activations"]["label"].shape[0])
+    return n, [int(c) * int(h) * int(t) for c, h, t in shapes]
+
+
+def subset_size(rep: Mapping, family: str, n_test: int) -> int:
+    return max(1, int(round(rep["activations"]["fraction"][family] * n_test)))
+
+
+def network_memory_mb(floats: Sequence[int], n_subset: int, n_rdm: int) -> int:
+    """The test subset's layers (held and written), the RDM sample's layers, a float64 column block, and the
+    n_rdm × n_rdm Gram, correlation and condensed matrices."""
+    total, largest = sum(floats), max(floats)
+    data = 2 * n_subset * total * 4 + n_rdm * total * 4 + n_rdm * min(largest, 4096) * 8
+    square = 10 * n_rdm * n_rdm * 8
+    return int(1500 + 1.2 * (data + square) / 1e6)
+
+
+def network_runtime_min(floats: Sequence[int], n_subset: int, n_rdm: int) -> int:
+    """Forward passes (about 20 flops per stored float), Gram matrices (2 n² p flops at 2 GFLOP/s) and Kendall's τ
+    (about 1 µs per RDM entry)."""
+    total = sum(floats)
+    seconds = 20 * total * (n_subset + n_rdm) / 2e9 + 2 * n_rdm**2 * total / 2e9 + len(floats) * n_rdm**2 * 1e-6
+    return int(10 + seconds / 60)
+
+
+def units_memory_mb(floats: Sequence[int], n_subset: int) -> int:
+    """The layers held (all up to 1 GB, else one), a layer's samples (float32) and float64 blocks of ≤ 512 units,
+    the designs, and the tSNE input of the largest layer."""
+    largest = max(floats)
+    samples = n_subset * 320
+    held = n_subset * sum(floats) * 4
+    held = held if held <= 10**9 else n_subset * largest * 4  # all layers up to 1 GB (stages.LAYER_CACHE_BYTES)
+    data = held + n_subset * largest * 4 + 4 * samples * 512 * 8 + 2 * samples * 60 * 8 + n_subset * largest * 8
+    return int(1500 + 1.2 * data / 1e6)
+
+
+def units_runtime_min(floats: Sequence[int], n_subset: int, labels: str) -> int:
+    """Tuning of every unit-sample (about 5 µs per unit and trajectory-time sample for all designs, plane heights,
+    decoding and label AUCs; the label SVM about 10 µs more), and tSNE (about 20 ms per trajectory and layer)."""
+    unit_samples = n_subset * sum(floats)
+    per_sample = 5e-6 + (1e-5 if labels == "svm" else 0.0)
+    seconds = unit_samples * per_sample + 0.02 * n_subset * len(floats)
+    return int(10 + seconds / 60)
+
+
+def cka_memory_mb(floats: Sequence[int], n_subset: int, n_states: int) -> int:
+    """The normalised n × n Gram of every layer of every compared state, and one layer in float64 blocks."""
+    grams = n_states * len(floats) * n_subset**2 * 8
+    data = 2 * n_subset * max(floats) * 4 + n_subset * 4096 * 8 + 3 * n_subset**2 * 8
+    return int(1500 + 1.2 * (grams + data) / 1e6)
+
+
+def cka_runtime_min(floats: Sequence[int], n_subset: int, n_states: int) -> int:
+    seconds = n_states * 2 * n_subset**2 * sum(floats) / 2e9 + n_states**2 * len(floats) ** 2 * n_subset**2 / 1e9
+    return int(10 + seconds / 60)
