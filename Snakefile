@@ -10,6 +10,11 @@ configfile: "config/config.yaml"
 include: "rules/common.smk"
 include: "rules/pcrt.smk"
 include: "rules/svm.smk"
+include: "rules/convnets.smk"
+include: "rules/representations.smk"
+include: "rules/emg_signatures.smk"
+include: "rules/kd.smk"
+include: "rules/eeg.smk"
 
 
 report: "workflow/report/workflow.rst"
@@ -20,3 +25,8 @@ rule all:
     input:
         rules.pcrt.input,
         rules.svm.input,
+        rules.convnets.input,
+        rules.representations.input,
+        rules.emg_signatures.input,
+        rules.kd.input,
+        rules.eeg.input,

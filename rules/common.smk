@@ -189,7 +189,8 @@ def svm_fit_mem_mb(wildcards, attempt):
 def svm_fit_runtime(wildcards, attempt):
     """Minutes, on one core: per pair, 8 C x about 20 interior-point iterations of min(n^3 / 3, 2 n r^2) flops
     (dense or factored Q, r = features + 1) at 3e10 flop/s, plus the Gram matrix; the suppressed variant's 15
-    subsets cost about as much again. The liblinear solver: 8 fits x 1000 epochs x n x features at 1 ns each."""
+    subsets cost about as much again. The liblinear solver: 8 fits x 1000 epochs x n x features at 1 ns each.
+    """
     pairs = len(SVM_CHUNKS[int(wildcards.chunk)])
     n = 2 * PCRT["assembly"]["n_train"] / len(PCRT["labels"])
     r = _svm_features(wildcards.input) + 1
@@ -231,3 +232,606 @@ def svm_target_inputs():
         f"{SVM_DIR}/decisions.zarr",
         *[f"{SVM_DIR}/figures/{name}.png" for name in SVM_FIGURES],
     ]
+
+
+# --- kd (spec kd.md): subjects, runs, params and resources ---------------------------------------------------
+from neuromotor.kd import plan as kd_plan
+from neuromotor.kd.models import ARCHITECTURES as KD_ARCHITECTURES
+
+KD = config["kd"]
+KD_DIR = kd_plan.KD_DIR
+KD_SYNTHETIC_DIR = kd_plan.SYNTHETIC_DIR
+try:
+    kd_plan.check_config(KD)
+    KD_LAYOUT = kd_plan.kd_layout(KD)
+    KD_SUBJECT_FILES = kd_plan.subject_files(KD)
+except ConfigError as error:
+    raise WorkflowError(str(error)) from None
+KD_WILDCARDS = {
+    "model": "|".join(KD_ARCHITECTURES),
+    "subject": r"\d+",
+    "fold": r"\d+",
+    "alpha": r"\d+\.\d\d",
+    "T": r"[0-9.e+-]+",
+}
+KD_GFLOPS = 500.0  # effective training throughput (FLOP/s / 1e9) assumed for run-time requests: a GPU
+
+
+def kd_synthetic_params():
+    """What a synthetic subject's files depend on (not the number of subjects)."""
+    return {key: value for key, value in KD["synthetic"].items() if key != "subjects"}
+
+
+def kd_data_params():
+    return {key: KD["data"][key] for key in ("emg_columns", "emg_channels")}
+
+
+def kd_subject_files(wildcards):
+    subject = int(wildcards.subject)
+    if subject >= len(KD_SUBJECT_FILES):
+        raise WorkflowError(
+            f"kd: subject {subject} does not exist ({len(KD_SUBJECT_FILES)} subjects)"
+        )
+    emg, us = KD_SUBJECT_FILES[subject]
+    return {"emg": emg, "us": us}
+
+
+def kd_text_mem_mb(wildcards, attempt):
+    """A subject's two text files parsed to float64, about three copies."""
+    values = KD_LAYOUT.emg_rows * KD["data"]["emg_columns"] + KD_LAYOUT.n_samples * 3840
+    return int(1000 + 3 * values * 8 / 1e6) * attempt
+
+
+def kd_run_outputs(condition):
+    """The files of one training job: best.pt, final.pt, epochs.tsv, result.tsv."""
+    folder = f"{KD_DIR}/runs/{{model}}/s{{subject}}/fold{{fold}}/{condition}"
+    return {Path(name).stem: f"{folder}/{name}" for name in kd_plan.RUN_FILES}
+
+
+def kd_train_mem_mb(wildcards, modality, teacher=False):
+    return kd_plan.train_mem_mb(
+        wildcards.model, modality, KD_LAYOUT, KD["train"]["batch_size"], teacher
+    )
+
+
+def kd_train_minutes(wildcards, modality, teacher=False):
+    return kd_plan.train_minutes(
+        wildcards.model,
+        modality,
+        KD_LAYOUT,
+        KD["train"]["epochs"],
+        KD_GFLOPS,
+        "US" if teacher else "",
+    )
+
+
+def kd_distillation_settings():
+    """Every (alpha, T) setting with the KL averaging in force."""
+    return [
+        {"alpha": d["alpha"], "T": d["T"], "kl_reduction": KD["kl_reduction"]}
+        for d in KD["distillation"]
+    ]
+
+
+def kd_distillation(wildcards):
+    """The setting of a distilled student's folder name (alpha to 2 decimals, T as %g)."""
+    wanted = f"a{wildcards.alpha}_T{wildcards.T}"
+    for setting in kd_distillation_settings():
+        if kd_plan.kd_tag(setting["alpha"], setting["T"]) == wanted:
+            return setting
+    raise WorkflowError(
+        f"kd: no setting of 'kd.distillation' matches a{wildcards.alpha}_T{wildcards.T}"
+    )
+
+
+def kd_collect_inputs(wildcards):
+    """result.tsv of every (subject, fold) of one (model, condition)."""
+    if "alpha" in wildcards.keys():
+        condition = f"EMG_KD_a{wildcards.alpha}_T{wildcards.T}"
+    else:
+        condition = wildcards.modality
+    return [
+        f"{kd_plan.run_dir(wildcards.model, subject, fold, condition)}/result.tsv"
+        for subject in range(len(KD_SUBJECT_FILES))
+        for fold in KD["folds"]
+    ]
+
+
+def kd_collected_tables():
+    return [
+        kd_plan.collected_table(model, condition)
+        for model in KD["models"]
+        for condition in kd_plan.conditions(KD)
+    ]
+
+
+def kd_runs():
+    """(model, condition, folder) of every training job."""
+    return [
+        (model, condition, kd_plan.run_dir(model, subject, fold, condition))
+        for model in KD["models"]
+        for condition in kd_plan.conditions(KD)
+        for subject in range(len(KD_SUBJECT_FILES))
+        for fold in KD["folds"]
+    ]
+
+
+def kd_target_inputs():
+    return kd_plan.target_paths(KD)
+
+
+# --- eeg (spec eeg_interpretation.md): held-out subjects, method jobs, params and resources ---------------------
+from neuromotor.eeg import plan as eeg_plan
+from neuromotor.eeg.synthetic import subject_counts as eeg_subject_counts
+
+EEG = config["eeg"]
+EEG_DIR = eeg_plan.EEG_DIR
+EEG_CHUNKS = eeg_plan.method_chunks(
+    EEG["attribution"]["methods"], EEG["attribution"]["methods_per_job"]
+)
+_eeg_problems = eeg_plan.check_config(EEG)
+if EEG["data"]["source"] == "mat" and EEG["data"]["path"]:
+    if not Path(EEG["data"]["path"]).is_file():
+        _eeg_problems.append(
+            f"config key 'eeg.data.path': {EEG['data']['path']} does not exist; expected the original dataset.mat"
+        )
+if _eeg_problems:
+    raise WorkflowError("invalid configuration:\n  " + "\n  ".join(_eeg_problems))
+
+
+def eeg_checkpoint(wildcards):
+    """The explained weights (protocol `eeg.attribution.protocol`) of one (model, subject)."""
+    folder = eeg_plan.model_dir(wildcards.model, int(wildcards.subject))
+    return f"{folder}/{EEG['attribution']['protocol']}.pt"
+
+
+def eeg_chunk_methods(wildcards):
+    return EEG_CHUNKS[int(wildcards.chunk)]
+
+
+def _eeg_dataset_mb():
+    """float64 epochs of the whole file (the original's 2,022 when reading it)."""
+    if EEG["data"]["source"] == "synthetic":
+        n = sum(
+            eeg_subject_counts(EEG["synthetic"]["scale"], EEG["synthetic"]["counts"])
+        )
+    else:
+        n = 2022
+    return n * 30 * 384 * 8 / 1e6
+
+
+def eeg_mem_mb(wildcards, attempt):
+    """The dataset a few times over (loaded, as tensors, training split) plus torch and the batches."""
+    return int(1500 + 4 * _eeg_dataset_mb()) * attempt
+
+
+def eeg_attribute_runtime(wildcards, attempt):
+    """Minutes: integrated gradients (100 passes per sample) dominates, about 10 min per method on a CPU at the
+    largest subject (314 epochs)."""
+    return (10 + 10 * len(EEG_CHUNKS[int(wildcards.chunk)])) * attempt
+
+
+def eeg_target_inputs():
+    tables = ("accuracy", "perturbation", "deletion", "summary", "ranking")
+    figures = ("accuracy", "ranking", "topomaps")
+    return [
+        *[f"{EEG_DIR}/{name}.tsv" for name in (*tables, "channel_relevance")],
+        *[f"{EEG_DIR}/figures/{name}.png" for name in figures],
+        f"{EEG_DIR}/figures/samples",
+    ]
+
+
+def eeg_figure_params():
+    """The config the figures depend on (which jobs hold which method, the settings printed on them)."""
+    keys = ("models", "subjects", "postprocess", "deletion", "figures")
+    return {key: EEG[key] for key in keys} | {
+        "attribution": {
+            key: EEG["attribution"][key] for key in ("methods", "methods_per_job")
+        },
+        "perturbation": {"levels": EEG["perturbation"]["levels"]},
+    }
+
+
+# --- emg_signatures (spec emg_signatures.md) ---------------------------------------------------------------------
+from neuromotor.emg import plan as emg_plan
+from neuromotor.emg.catalogue import MODELS as EMG_MODELS
+
+EMG = config["emg_signatures"]
+EMG_DIR = "results/emg_signatures"
+EMG_CONDITIONS = EMG["data"]["conditions"]
+EMG_EXPERIMENTS = [e.name for e in emg_plan.experiments(EMG_CONDITIONS)]
+EMG_MODEL_NAMES = emg_plan.models(EMG)
+EMG_SVMS = [m for m in EMG_MODEL_NAMES if EMG_MODELS[m].family == "svm"]
+EMG_NETWORKS = [m for m in EMG_MODEL_NAMES if EMG_MODELS[m].family != "svm"]
+EMG_COMPARISONS = emg_plan.comparisons(EMG["comparisons"], EMG_CONDITIONS)
+EMG_TASKS = emg_plan.subsample_tasks(EMG)
+EMG_CHUNKS = emg_plan.subsample_chunks(EMG)
+EMG_PARTICIPANTS = emg_plan.participant_count(EMG)
+
+
+def emg_data_file(condition):
+    """The .mat file of a condition: written by emg_synthetic, or found in emg_signatures.data.directory."""
+    stem = emg_plan.CONDITIONS[condition]
+    if EMG["data"]["source"] == "synthetic":
+        return f"{EMG_DIR}/data/{stem}.mat"
+    directory = Path(EMG["data"]["directory"])
+    for candidate in (directory / f"{stem}.mat", directory / stem):
+        if candidate.is_file():
+            return str(candidate)
+    raise WorkflowError(
+        f"config key 'emg_signatures.data.directory': {directory} holds no {stem}.mat, needed because "
+        f"'emg_signatures.data.conditions' lists {condition}"
+    )
+
+
+def emg_experiment_files(wildcards):
+    """The condition files of one experiment, by condition."""
+    experiment = emg_plan.experiment(wildcards.experiment)
+    return {condition: emg_data_file(condition) for condition in experiment.conditions}
+
+
+def emg_run_params(wildcards):
+    """The config a model run depends on (SVM runs do not depend on the network schedule)."""
+    params = {
+        "split_seed": EMG["split_seed"],
+        "data": {"equalize_population": EMG["data"]["equalize_population"]},
+    }
+    if EMG_MODELS[wildcards.model].family != "svm":
+        params["training"] = EMG["training"]
+    return params
+
+
+def emg_run_paths(name):
+    """One output of every (experiment, model) run: relevance.zarr, checkpoints or scores.json."""
+    return [
+        f"{EMG_DIR}/runs/{experiment}/{model}/{name}"
+        for experiment in EMG_EXPERIMENTS
+        for model in EMG_MODEL_NAMES
+    ]
+
+
+def _emg_cycles():
+    """Cycles of the largest file: the synthetic count, or the original's 30 per participant."""
+    cycles = EMG["synthetic"]["cycles"] if EMG["data"]["source"] == "synthetic" else 30
+    return EMG_PARTICIPANTS * cycles
+
+
+def emg_svm_runtime(wildcards, attempt):
+    """Minutes: 10 LinearSVC fits of about 2e-9 s per (sample x feature x class x epoch), 100 epochs at most."""
+    n = _emg_cycles()
+    return int(10 + 10 * 2e-9 * n * 1600 * EMG_PARTICIPANTS * 100 / 60) * attempt
+
+
+def emg_network_runtime(wildcards, attempt):
+    """Minutes on one CPU core (GPU jobs are faster): 10 folds x updates at up to 10 ms, plus the relevance."""
+    updates = sum(EMG["training"]["iterations"])
+    return int(20 + 10 * updates * 0.01 / 60 + _emg_cycles() * 0.05 / 60) * attempt
+
+
+def emg_network_mem_mb(wildcards, attempt):
+    """The data, a fold's relevance maps (18 x test cycles x 1600 float64) and the model's activations."""
+    n = _emg_cycles()
+    return int(2500 + 3 * 18 * n * 1600 * 8 / 1e6) * attempt
+
+
+def emg_subsample_items(wildcards):
+    return [list(item) for item in EMG_CHUNKS[int(wildcards.chunk)]]
+
+
+def emg_subsample_runtime(wildcards, attempt):
+    """Minutes: per subset, 10 LinearSVC fits at most about 6 s each at 78 participants (cost ~ participants^2)."""
+    fits = len(EMG_CHUNKS[int(wildcards.chunk)])
+    return int(10 + fits * 10 * 6 * (EMG_PARTICIPANTS / 78) ** 2 / 60) * attempt
+
+
+def emg_subsample_paths(task):
+    return [
+        f"{EMG_DIR}/subsample/{task}/chunk{index:03d}.zarr"
+        for index in range(len(EMG_CHUNKS))
+    ]
+
+
+def emg_signature_inputs(wildcards):
+    """The signature model's run and the experiment's test file (plus the planted masks of synthetic data)."""
+    experiment = emg_plan.experiment(wildcards.experiment)
+    inputs = {
+        "relevance": f"{EMG_DIR}/runs/{experiment.name}/{EMG['signatures']['model']}/relevance.zarr",
+        "data": emg_data_file(experiment.test),
+    }
+    if EMG["data"]["source"] == "synthetic":
+        inputs["planted"] = f"{EMG_DIR}/data/planted.zarr"
+    return inputs
+
+
+def emg_target_inputs():
+    """Everything the EMG stage produces."""
+    inputs = [
+        f"{EMG_DIR}/accuracy.tsv",
+        f"{EMG_DIR}/accuracy_summary.tsv",
+        f"{EMG_DIR}/figures/accuracy.png",
+    ]
+    for experiment in EMG_EXPERIMENTS:
+        inputs += [
+            f"{EMG_DIR}/signatures/{experiment}.tsv",
+            f"{EMG_DIR}/figures/signatures_{experiment}.png",
+        ]
+    for task in EMG_TASKS:
+        inputs += [
+            f"{EMG_DIR}/robustness/{task}.tsv",
+            f"{EMG_DIR}/figures/robustness_{task}.png",
+        ]
+    if EMG_COMPARISONS:
+        inputs += [
+            f"{EMG_DIR}/cross_condition.tsv",
+            f"{EMG_DIR}/figures/cross_condition.png",
+        ]
+    return inputs
+
+
+def emg_task_file(wildcards):
+    """The baseline condition file of a subsample task."""
+    return emg_data_file(emg_plan.TASKS[wildcards.task][1])
+
+
+def emg_robustness_inputs(wildcards):
+    """A task's subsample jobs and the signatures of its full-data baseline run."""
+    baseline = emg_plan.baseline_experiment(wildcards.task)
+    return {
+        "chunks": emg_subsample_paths(wildcards.task),
+        "baseline": f"{EMG_DIR}/signatures/{baseline}.zarr",
+    }
+
+
+def emg_comparison_stores():
+    """The signature stores of the experiments that the cross-condition comparisons use, by experiment."""
+    names = sorted({name for pair in EMG_COMPARISONS.values() for name in pair})
+    return {name: f"{EMG_DIR}/signatures/{name}.zarr" for name in names}
+
+
+# --- convnets (spec convnets.md): search and final jobs, params and resources --------------------------------------
+from neuromotor.convnets import plan as convnets_plan
+from neuromotor.convnets.architecture import parse_name as convnets_parse_name
+
+CONVNETS = config["convnets"]
+CONVNETS_DIR = convnets_plan.RESULTS
+CONVNETS_N_SAMPLES = PCRT["assembly"]["n_train"] + PCRT["assembly"]["n_test"]
+
+
+def convnets_search_settings(wildcards):
+    """The config a search job depends on (its family's recipe, seeds, device)."""
+    family = convnets_parse_name(wildcards.configuration).architecture.family
+    return convnets_plan.job_settings(CONVNETS, family, "search", SEED)
+
+
+def convnets_final_settings(wildcards):
+    return convnets_plan.job_settings(CONVNETS, wildcards.family, "final", SEED)
+
+
+def convnets_summary_inputs(wildcards):
+    """The metrics of every model of one search run."""
+    return [
+        f"{convnets_plan.search_dir(job['task'], job['input_key'], job['configuration'])}/metrics.json"
+        for job in convnets_plan.search_models(CONVNETS)
+        if (job["task"], job["input_key"]) == (wildcards.task, wildcards.input_key)
+    ]
+
+
+def convnets_final_inputs(wildcards):
+    """The dataset, and the search table the family's configuration comes from (none when pinned)."""
+    summary = convnets_plan.selection_summary(CONVNETS, wildcards.family)
+    return {"dataset": f"{PCRT_DIR}/dataset.zarr"} | (
+        {"summary": summary} if summary else {}
+    )
+
+
+def _convnets_resources(arch, input_key, role):
+    family = arch.family
+    recipe = convnets_plan.recipe_settings(CONVNETS, family, CONVNETS[role]["epochs"])
+    memory = convnets_plan.job_memory_mb(
+        arch,
+        input_key,
+        CONVNETS_N_SAMPLES,
+        recipe["batch_size"],
+        recipe["eval_batch_size"],
+    )
+    runtime = convnets_plan.job_runtime_min(
+        arch, input_key, CONVNETS_N_SAMPLES, recipe["epochs"]
+    )
+    return memory, runtime
+
+
+def _convnets_final_arch(family):
+    pinned = CONVNETS["final"]["models"].get(family)
+    if pinned:
+        return convnets_parse_name(pinned).architecture
+    return convnets_plan.largest_architecture(family, CONVNETS)
+
+
+def convnets_search_mem_mb(wildcards, attempt):
+    arch = convnets_parse_name(wildcards.configuration).architecture
+    return _convnets_resources(arch, wildcards.input_key, "search")[0] * attempt
+
+
+def convnets_search_runtime(wildcards, attempt):
+    arch = convnets_parse_name(wildcards.configuration).architecture
+    return _convnets_resources(arch, wildcards.input_key, "search")[1] * attempt
+
+
+def convnets_final_mem_mb(wildcards, attempt):
+    """The family's pinned configuration, or the costliest of its search space (the winner is known only at run time)."""
+    arch = _convnets_final_arch(wildcards.family)
+    return (
+        _convnets_resources(arch, CONVNETS["final"]["input_key"], "final")[0] * attempt
+    )
+
+
+def convnets_final_runtime(wildcards, attempt):
+    arch = _convnets_final_arch(wildcards.family)
+    return (
+        _convnets_resources(arch, CONVNETS["final"]["input_key"], "final")[1] * attempt
+    )
+
+
+def convnets_control_output():
+    """The untrained control's metrics, written by the final model's job when controls are on."""
+    if not CONVNETS["final"]["controls"]:
+        return {}
+    return {
+        "control": f"{CONVNETS_DIR}/{{task}}/final/{{family}}/seed{{seed}}/control_metrics.json"
+    }
+
+
+def convnets_figure_inputs():
+    """The ART search tables and every final model's metrics, history and control."""
+    runs = convnets_plan.search_runs(CONVNETS)
+    finals = [
+        convnets_plan.final_dir(job["task"], job["family"], job["seed"])
+        for job in convnets_plan.final_models(CONVNETS)
+    ]
+    controls = CONVNETS["final"]["controls"]
+    return {
+        "summaries": [
+            convnets_plan.summary_path(run["task"], run["input_key"])
+            for run in runs
+            if run["task"] == "art"
+        ],
+        "metrics": [f"{d}/metrics.json" for d in finals],
+        "histories": [f"{d}/history.tsv" for d in finals],
+        "controls": [f"{d}/control_metrics.json" for d in finals] if controls else [],
+    }
+
+
+# --- representations (spec representations.md): model states, CKA groups, params and resources -------------------
+from neuromotor.represent import plan as represent_plan
+
+REPRESENT = config["representations"]
+REPRESENT_DIR = represent_plan.OUT_DIR
+REPRESENT_STATES = represent_plan.planned_states(REPRESENT, CONVNETS)
+REPRESENT_CKA = represent_plan.cka_jobs(REPRESENT, CONVNETS)
+REPRESENT_TASKS, REPRESENT_FAMILIES, REPRESENT_SEEDS = represent_plan.analysed(
+    REPRESENT, CONVNETS
+)
+REPRESENT_N_RDM = REPRESENT["rdm"]["per_class"] * len(PCRT["labels"])
+REPRESENT_SWEEP = represent_plan.sweep_pairs(REPRESENT, CONVNETS)
+
+
+def represent_inputs_mem_mb(wildcards, attempt):
+    """The RDM sample of the largest input (spindle_info: 16,000 floats each) and the n x n RDM matrices."""
+    data = REPRESENT_N_RDM * 16000 * 8 + 10 * REPRESENT_N_RDM**2 * 8
+    return int(1500 + 1.2 * data / 1e6) * attempt
+
+
+def represent_inputs_runtime(wildcards, attempt):
+    """Minutes: five RDMs (Gram matrices and Kendall's tau) and a tSNE per family subset."""
+    return int(10 + 5 * REPRESENT_N_RDM**2 * 1e-6 / 60) * attempt
+
+
+def represent_model_files(wildcards):
+    """The final model's config.json and the weights of the state (trained: best.pt, untrained: init.pt)."""
+    folder = represent_plan.model_dir(wildcards.task, wildcards.family, wildcards.seed)
+    weights = represent_plan.STATES[wildcards.state]
+    return {"config": f"{folder}/config.json", "weights": f"{folder}/{weights}.pt"}
+
+
+def represent_state_paths(name):
+    """``name`` (a file of a model state's folder) for every analysed model state."""
+    return [f"{represent_plan.state_dir(state)}/{name}" for state in REPRESENT_STATES]
+
+
+def represent_cka_inputs(wildcards):
+    """The activations of every (task, state) of one family and seed, and each task's config.json."""
+    return {
+        "stores": [
+            f"{REPRESENT_DIR}/{task}/{wildcards.family}/seed{wildcards.seed}/{state}/activations.zarr"
+            for task in REPRESENT_TASKS
+            for state in REPRESENT["states"]
+        ],
+        "configs": [
+            f"{represent_plan.model_dir(task, wildcards.family, wildcards.seed)}/config.json"
+            for task in REPRESENT_TASKS
+        ],
+    }
+
+
+def represent_sweep_inputs(wildcards):
+    """The trained ART and TDT networks of one searched configuration."""
+    return {
+        f"{task}_{key}": f"{represent_plan.search_dir(task, wildcards.input_key, wildcards.configuration)}/{name}"
+        for task in ("art", "tdt")
+        for key, name in (("config", "config.json"), ("weights", "best.pt"))
+    }
+
+
+def represent_sweep_family(wildcards):
+    return convnets_parse_name(wildcards.configuration).architecture.family
+
+
+def represent_sweep_paths():
+    return [
+        f"{REPRESENT_DIR}/cka_sweep/{pair['input_key']}/{pair['configuration']}.tsv"
+        for pair in REPRESENT_SWEEP
+    ]
+
+
+def represent_sweep_mem_mb(wildcards, input, attempt):
+    family = represent_sweep_family(wildcards)
+    floats = represent_plan.layer_floats(input.art_config, family, CONVNETS)
+    n = represent_plan.subset_size(REPRESENT, family, PCRT["assembly"]["n_test"])
+    return represent_plan.cka_memory_mb(floats, n, 2) * attempt
+
+
+def _represent_size(wildcards, store=None, config_json=None):
+    """(trajectories, floats per layer): from the job's activations store or model config when they exist (jobs'
+    resources are evaluated again when their inputs are there), else the configuration's bound.
+    """
+    known = represent_plan.store_layers(store)
+    if known:
+        return known
+    floats = represent_plan.layer_floats(config_json, wildcards.family, CONVNETS)
+    n_test = PCRT["assembly"]["n_test"]
+    return represent_plan.subset_size(REPRESENT, wildcards.family, n_test), floats
+
+
+def represent_network_mem_mb(wildcards, input, attempt):
+    n, floats = _represent_size(wildcards, config_json=input.config)
+    return represent_plan.network_memory_mb(floats, n, REPRESENT_N_RDM) * attempt
+
+
+def represent_network_runtime(wildcards, input, attempt):
+    n, floats = _represent_size(wildcards, config_json=input.config)
+    return represent_plan.network_runtime_min(floats, n, REPRESENT_N_RDM) * attempt
+
+
+def represent_units_mem_mb(wildcards, input, attempt):
+    n, floats = _represent_size(wildcards, store=input.store)
+    return represent_plan.units_memory_mb(floats, n) * attempt
+
+
+def represent_units_runtime(wildcards, input, attempt):
+    n, floats = _represent_size(wildcards, store=input.store)
+    labels = REPRESENT["tuning"]["labels"]
+    return represent_plan.units_runtime_min(floats, n, labels) * attempt
+
+
+def represent_cka_mem_mb(wildcards, input, attempt):
+    n, floats = _represent_size(wildcards, store=input.stores[0])
+    return represent_plan.cka_memory_mb(floats, n, len(input.stores)) * attempt
+
+
+def represent_cka_runtime(wildcards, input, attempt):
+    n, floats = _represent_size(wildcards, store=input.stores[0])
+    return represent_plan.cka_runtime_min(floats, n, len(input.stores)) * attempt
+
+
+def represent_target_inputs():
+    """The summary tables and figures (nothing when no final model is analysed)."""
+    if not REPRESENT_STATES:
+        print(
+            "representations: no final model of convnets.final matches representations.tasks/families/seeds; "
+            "the stage is skipped",
+            file=sys.stderr,
+        )
+        return []
+    return [
+        f"{REPRESENT_DIR}/summary/{name}.tsv" for name in represent_plan.SUMMARY_TABLES
+    ] + [f"{REPRESENT_DIR}/figures/{name}.png" for name in represent_plan.FIGURES]

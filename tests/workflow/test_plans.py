@@ -59,3 +59,125 @@ def test_missing_model_file_is_named_before_any_job(tmp_path):
     assert result.returncode != 0
     output = result.stdout + result.stderr
     assert "pcrt.muscle.model_path" in output and "absent.osim" in output
+
+
+def test_paper_emg_signatures_plan_job_counts_and_dry_run_time(tmp_path):
+    """The EMG paper plan on (placeholder) original files: 7 experiments x 31 models and the subject-count sweep,
+    78 x 20 x 10 = 15,600 subset fits per task in jobs of emg_signatures.subsample.fits_per_job = 200."""
+    import yaml
+
+    from neuromotor.emg.plan import CONDITIONS
+
+    paper = yaml.safe_load((PROJECT_ROOT / "config/paper/emg_signatures.yaml").read_text())
+    workflow = Workflow(tmp_path / "emg_paper", paper)
+    directory = workflow.path / paper["emg_signatures"]["data"]["directory"]
+    directory.mkdir(parents=True)
+    for stem in CONDITIONS.values():
+        (directory / f"{stem}.mat").touch()  # a dry-run checks only that the inputs exist
+    started = time.perf_counter()
+    counts = workflow.planned_jobs("emg_signatures")
+    elapsed = time.perf_counter() - started
+    sweep = paper["emg_signatures"]["subsample"]
+    fits_per_task = 78 * len(sweep["sizes"]) * sweep["repetitions"]
+    assert fits_per_task == 15_600
+    assert counts == {
+        "emg_run_svm": 7 * 7,  # experiments x SVMs
+        "emg_run_network": 7 * 24,  # experiments x (MlpLinear, 20 MLPs, 3 CNNs)
+        "emg_accuracy": 1,
+        "emg_signature": 7,
+        "emg_subsample": 2 * fits_per_task // sweep["fits_per_job"],  # 2 tasks x 78 jobs
+        "emg_robustness": 2,
+        "emg_cross_condition": 1,
+        "emg_signatures": 1,
+    }
+    assert elapsed < 30, f"EMG paper dry-run took {elapsed:.1f} s"
+
+
+def test_paper_eeg_plan_job_counts(tmp_path):
+    import yaml
+
+    paper = yaml.safe_load((PROJECT_ROOT / "config/paper/eeg.yaml").read_text())
+    workflow = Workflow(tmp_path / "paper_eeg", paper)
+    counts = workflow.planned_jobs("eeg")
+    assert {rule: n for rule, n in counts.items() if rule.startswith("eeg")} == {
+        "eeg_data": 1,
+        "eeg_train": 2 * 11,  # models x held-out subjects
+        "eeg_probe": 2 * 11,
+        "eeg_attribute": 2 * 11 * 8,  # models x subjects x methods (7 + the random control)
+        "eeg_summary": 1,
+        "eeg_figures": 1,
+        "eeg": 1,
+    }
+
+
+def test_paper_kd_plan_job_counts_and_dry_run_time(tmp_path):
+    """The KD paper plan: 8 subjects x 4 folds x 5 networks, each as US teacher, sEMG student without KD and sEMG
+    student with KD (one (alpha, T)); one aggregation job per result matrix, one statistics job."""
+    import yaml
+
+    paper = yaml.safe_load((PROJECT_ROOT / "config/paper/kd.yaml").read_text())
+    assert paper["kd"]["train"]["epochs"] == 100
+    workflow = Workflow(tmp_path / "paper_kd", paper)
+    started = time.perf_counter()
+    counts = workflow.planned_jobs("kd")
+    elapsed = time.perf_counter() - started
+    runs = 8 * 4 * 5  # subjects x folds x networks
+    assert counts == {
+        "kd_synthetic": 8,
+        "kd_prepare": 8,
+        "kd_teacher": runs,
+        "kd_student": runs,
+        "kd_student_kd": runs,
+        "kd_collect": 5 * 2,  # networks x (US, EMG)
+        "kd_collect_kd": 5,
+        "kd_stats": 1,
+        "kd_figures": 1,
+        "kd": 1,
+    }
+    assert elapsed < 30, f"KD paper dry-run took {elapsed:.1f} s"
+
+
+def test_paper_convnets_plan_job_counts(tmp_path):
+    """The DeepDraw networks: 50 configurations per family in three search runs (ART on spindle_firing for S, T-S,
+    ST; ART and TDT on spindle_info for all four families), the best configuration of S, ST and LSTM trained for
+    ART, TDT and TDT-pv with seeds 1-5, each with its untrained control (in the same job)."""
+    import yaml
+
+    paper = yaml.safe_load((PROJECT_ROOT / "config/paper/deepdraw.yaml").read_text())
+    workflow = Workflow(tmp_path / "paper_convnets", paper)
+    started = time.perf_counter()
+    counts = workflow.planned_jobs("convnets")
+    elapsed = time.perf_counter() - started
+    assert {rule: n for rule, n in counts.items() if rule.startswith("convnets")} == {
+        "convnets_search": 50 * (3 + 4 + 4),
+        "convnets_summary": 3,
+        "convnets_final": 3 * 3 * 5,  # families x tasks x seeds
+        "convnets_figures": 1,
+        "convnets": 1,
+    }
+    assert elapsed < 30, f"paper convnets dry-run took {elapsed:.1f} s"
+
+
+def test_paper_representations_plan_job_counts(tmp_path):
+    """The representational analyses of the DeepDraw networks: S, ST and LSTM for ART and TDT, seeds 1-5, trained
+    and untrained (60 model states, one network and one units job each), CKA per family and seed, the ART-vs-TDT
+    sweep over the 50 configurations searched per family by both tasks, one job each for the input RDMs, the summary
+    and the figures."""
+    import yaml
+
+    paper = yaml.safe_load((PROJECT_ROOT / "config/paper/deepdraw.yaml").read_text())
+    workflow = Workflow(tmp_path / "paper_representations", paper)
+    started = time.perf_counter()
+    counts = workflow.planned_jobs("representations")
+    elapsed = time.perf_counter() - started
+    assert {rule: n for rule, n in counts.items() if rule.startswith("representations")} == {
+        "representations_inputs": 1,
+        "representations_network": 2 * 3 * 5 * 2,  # tasks x families x seeds x (trained, untrained)
+        "representations_units": 2 * 3 * 5 * 2,
+        "representations_cka": 3 * 5,  # families x seeds
+        "representations_sweep_cka": 3 * 50,  # the ART-vs-TDT sweep: analysed families x searched configurations
+        "representations_summary": 1,
+        "representations_figures": 1,
+        "representations": 1,
+    }
+    assert elapsed < 30, f"paper representations dry-run took {elapsed:.1f} s"

@@ -95,6 +95,14 @@ def _check_cross_keys(config: dict) -> list[str]:
             f"{available} trajectories selected (labels x planes x n_per_label_plane)"
         )
     problems += _check_svm(config)
+    if "emg_signatures" in config:
+        from neuromotor.emg.plan import check_config as check_emg
+
+        problems += check_emg(config["emg_signatures"])
+    if "convnets" in config:
+        from neuromotor.convnets.plan import check_config as check_convnets
+
+        problems += check_convnets(config["convnets"])
     return problems
 
 
