@@ -236,7 +236,6 @@ def svm_target_inputs():
 
 # --- kd (spec kd.md): subjects, runs, params and resources ---------------------------------------------------
 from neuromotor.kd import plan as kd_plan
-from neuromotor.kd.models import ARCHITECTURES as KD_ARCHITECTURES
 
 KD = config["kd"]
 KD_DIR = kd_plan.KD_DIR
@@ -248,7 +247,7 @@ try:
 except ConfigError as error:
     raise WorkflowError(str(error)) from None
 KD_WILDCARDS = {
-    "model": "|".join(KD_ARCHITECTURES),
+    "model": "|".join(kd_plan.MODEL_NAMES),
     "subject": r"\d+",
     "fold": r"\d+",
     "alpha": r"\d+\.\d\d",

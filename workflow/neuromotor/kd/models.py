@@ -20,6 +20,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from neuromotor.kd.plan import MODEL_NAMES
+
 MODALITIES = {"EMG": 256, "US": 1024}
 """Input width W per modality (sEMG: 256 ms at 1 kHz; US: 960 depth samples zero-padded to 1024)."""
 N_CLASSES = 20
@@ -319,13 +321,9 @@ class MINDS(nn.Module):
         return self.head(self.blocks(x))
 
 
-ARCHITECTURES: dict[str, type[nn.Module]] = {
-    "MSCNN": MSCNN,
-    "EUNet": EUNet,
-    "MKCNN": MKCNN,
-    "XceptionTime": XceptionTime,
-    "MINDS": MINDS,
-}
+ARCHITECTURES: dict[str, type[nn.Module]] = dict(
+    zip(MODEL_NAMES, (MSCNN, EUNet, MKCNN, XceptionTime, MINDS), strict=True)
+)
 """The networks in the order of the paper's table."""
 
 

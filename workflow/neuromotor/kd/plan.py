@@ -17,6 +17,8 @@ KD_DIR = "results/kd"
 SYNTHETIC_DIR = f"{KD_DIR}/synthetic/data"
 PROTOCOLS = {"paper": "best test epoch (best.pt)", "honest": "final epoch (final.pt)"}
 """The two ways of reading out a run: the original's optimistic one and the final epoch."""
+MODEL_NAMES = ("MSCNN", "EUNet", "MKCNN", "XceptionTime", "MINDS")
+"""The networks in the order of the paper's table (importable without torch, for planning)."""
 RUN_FILES = ("best.pt", "final.pt", "epochs.tsv", "result.tsv")
 """Files of every training job."""
 FORWARD_MMACS = {

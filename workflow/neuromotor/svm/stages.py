@@ -25,7 +25,8 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from neuromotor.errors import DataFormatError
-from neuromotor.io.store import atomic_file, open_store, write_arrays
+from neuromotor.io import tables
+from neuromotor.io.store import open_store, write_arrays
 from neuromotor.svm.data import (
     LATENTS,
     FeatureStore,
@@ -81,13 +82,8 @@ def _format(column: str, value) -> str:
 
 
 def write_tsv(path: str | Path, columns: Sequence[str], rows: Sequence[Mapping]) -> None:
-    """A tab-separated table with a header, written atomically."""
-    with atomic_file(path) as tmp:
-        with open(tmp, "w", newline="") as fh:
-            writer = csv.writer(fh, delimiter="\t", lineterminator="\n")
-            writer.writerow(columns)
-            for row in rows:
-                writer.writerow([_format(column, row[column]) for column in columns])
+    """A tab-separated table with a header, written atomically (accuracies with 6 decimals, see :func:`_format`)."""
+    tables.write_tsv(path, [{column: _format(column, row[column]) for column in columns} for row in rows], columns)
 
 
 _INTEGER_COLUMNS = {
