@@ -100,15 +100,13 @@ def batch_seed(config_seed: int, configuration: str, seed: int) -> int:
 
 
 def setup_device(preference: str, threads: int) -> torch.device:
-    """The job's device (GPU when there, else CPU) and torch's threads. CPU jobs use deterministic kernels and keep
-    freed memory for reuse (:func:`neuromotor.train.cpu_memory.keep_freed_memory`); GPU jobs let cuDNN pick the
-    fastest kernels."""
+    """The job's device (GPU when there, else CPU) and torch's threads. CPU jobs (deterministic) keep freed memory
+    for reuse (:func:`neuromotor.train.cpu_memory.keep_freed_memory`); GPU jobs let cuDNN pick the fastest kernels
+    for these odd shapes, so GPU runs are not bitwise fixed."""
     device = select_device(preference)
-    configure_torch(threads, deterministic=device.type == "cpu")
+    configure_torch(threads, device, deterministic=False)
     if device.type == "cpu":
         keep_freed_memory()
-    else:
-        torch.backends.cudnn.benchmark = True  # fastest kernels for these odd shapes; GPU runs are not bitwise fixed
     return device
 
 

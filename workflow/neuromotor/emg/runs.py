@@ -132,7 +132,6 @@ def run_model(
     ``test_index``, ``file_row``, ``participant`` and the ``R_pred_*`` arrays), one checkpoint per fold and
     ``scores.json``.
     """
-    configure_torch(threads)
     started = time.perf_counter()
     experiment = plan.experiment(experiment_name)
     spec = model_spec(model_name)
@@ -143,6 +142,7 @@ def run_model(
     )
     schedule = Schedule.from_config(emg_cfg["training"]) if spec.trained_by_sgd else None
     device = select_device(emg_cfg["training"]["device"]) if spec.trained_by_sgd else torch.device("cpu")
+    configure_torch(threads, device)
     scores = []
     with atomic_directory(out_relevance) as tmp_store, atomic_directory(out_checkpoints) as tmp_checkpoints:
         root = zarr.open_group(store=str(tmp_store), mode="w", zarr_format=3)

@@ -107,19 +107,14 @@ def prepare_subject(
 
 
 def _torch_setup(device: str, threads: int):
-    """The job's device and threads. On a GPU torch's deterministic kernels are requested (warning only where a
-    kernel has none, e.g. pooling backward); the CPU kernels of these networks are deterministic already, and
-    setting the global flag would cost every job 1.5 s of imports (torch._inductor)."""
+    """The job's device and threads; on a GPU torch's deterministic kernels, warning only where a kernel has none
+    (e.g. pooling backward)."""
     import torch
 
     from neuromotor.train.runtime import configure_torch, select_device
 
     chosen = select_device(device)
-    if chosen.type == "cuda":
-        configure_torch(threads)
-        torch.use_deterministic_algorithms(True, warn_only=True)
-    else:
-        torch.set_num_threads(threads)
+    configure_torch(threads, chosen, warn_only=True)
     log.info("device %s, %d threads", chosen, torch.get_num_threads())
     return chosen
 
