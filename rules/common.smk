@@ -4,14 +4,36 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))
 
-from neuromotor.config import digest, validate_config
+from neuromotor.config import digest, layer_configs, validate_config
 from neuromotor.errors import ConfigError
 from neuromotor.pcrt.muscles import file_digest
 
+
+def _layered_config():
+    """The user's config over the Snakefile's demo config, without the demo's data-layout keys of a study the
+    user points at real files (neuromotor.config.layer_configs)."""
+    from snakemake.common.configfile import load_configfile
+
+    settings = workflow.config_settings
+    if not settings.overwrite_config or settings.replace_workflow_config:
+        return config
+    cli = {str(Path(f)) for f in workflow.overwrite_configfiles}
+    demo = {}
+    for path in workflow.configfiles:
+        if str(Path(path)) not in cli:
+            demo = layer_configs(demo, load_configfile(path))
+    return layer_configs(demo, settings.overwrite_config)
+
+
 try:
-    _validated = validate_config(config)
+    _validated = validate_config(_layered_config())
 except ConfigError as error:
     raise WorkflowError(str(error)) from None
+from neuromotor.datacheck import check_data_files
+
+_data_problems = check_data_files(_validated, text_files=workflow.is_main_process)
+if _data_problems:
+    raise WorkflowError("the data files do not fit the configuration:\n  " + "\n  ".join(_data_problems))
 config.clear()
 config.update(_validated)
 
@@ -57,6 +79,20 @@ def pcrt_muscle_inputs(wildcards):
     if PCRT["muscle"]["backend"] == "surrogate":
         return {"surrogate": pcrt_surrogate_path()}
     return {"model": PCRT["muscle"]["model_path"]}
+
+
+def pcrt_character_inputs(wildcards):
+    """The file the characters are read from: the UCI .mat file or the template JSON (`pcrt.characters.source`)."""
+    characters = PCRT["characters"]
+    if characters["source"] == "uci":
+        return {"uci": characters["uci_path"]}
+    return {"templates": characters["templates_path"]}
+
+
+def pcrt_startpoint_inputs(wildcards):
+    """The original start-point file when `pcrt.startpoints.path` is set (nothing when the grid is searched)."""
+    path = PCRT["startpoints"]["path"]
+    return {"startpoints": path} if path else {}
 
 
 def pcrt_generation_params():
@@ -368,12 +404,7 @@ EEG_DIR = eeg_plan.EEG_DIR
 EEG_CHUNKS = eeg_plan.method_chunks(
     EEG["attribution"]["methods"], EEG["attribution"]["methods_per_job"]
 )
-_eeg_problems = eeg_plan.check_config(EEG)
-if EEG["data"]["source"] == "mat" and EEG["data"]["path"]:
-    if not Path(EEG["data"]["path"]).is_file():
-        _eeg_problems.append(
-            f"config key 'eeg.data.path': {EEG['data']['path']} does not exist; expected the original dataset.mat"
-        )
+_eeg_problems = eeg_plan.check_config(EEG)  # the file itself: neuromotor.datacheck, above
 if _eeg_problems:
     raise WorkflowError("invalid configuration:\n  " + "\n  ".join(_eeg_problems))
 

@@ -3,7 +3,7 @@
 
 rule pcrt_characters:
     input:
-        templates=PCRT["characters"]["templates_path"],
+        unpack(pcrt_character_inputs),
     output:
         directory(f"{PCRT_DIR}/characters.zarr"),
     log:
@@ -24,6 +24,8 @@ rule pcrt_characters:
 
 
 rule pcrt_startpoints:
+    input:
+        unpack(pcrt_startpoint_inputs),
     output:
         directory(f"{PCRT_DIR}/startpoints.zarr"),
     log:

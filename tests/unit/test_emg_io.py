@@ -95,7 +95,7 @@ def test_bad_label_cell_non_finite_values_and_foreign_files_fail_clearly(tmp_pat
     with pytest.raises(DataFormatError, match="1 non-finite values"):
         load_emg_mat(tmp_path / "nan.mat")
     (tmp_path / "text.mat").write_text("not a MATLAB file")
-    with pytest.raises(DataFormatError, match="text.mat: not a readable MATLAB file"):
+    with pytest.raises(DataFormatError, match="text.mat: not a readable MATLAB"):
         load_emg_mat(tmp_path / "text.mat")
     with pytest.raises(DataFormatError, match="absent: EMG .mat file not found"):
         resolve_mat_path(tmp_path / "absent")

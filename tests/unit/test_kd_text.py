@@ -68,16 +68,17 @@ def test_wrong_row_counts_are_rejected(tmp_path):
 
 def test_a_ragged_row_is_named(tmp_path):
     path = _write_lines(tmp_path / "e.txt", ["1,2,3,4,5,6,7,8"] * 3 + ["1,2,3,4,5,6,7"] + ["1,2,3,4,5,6,7,8"])
-    with pytest.raises(DataFormatError, match=r"e\.txt: EMG file must hold 8 numbers per row.*row 4"):
+    with pytest.raises(DataFormatError, match=r"e\.txt: EMG file must hold 8 numbers per row: line 4 has 7 columns"):
         read_emg_text(path, n_rows=5)
 
 
 def test_text_and_non_finite_values_are_rejected(tmp_path):
     path = _write_lines(tmp_path / "e.txt", ["1,2,3,4,5,6,7,8", "1,2,3,x,5,6,7,8"])
-    with pytest.raises(DataFormatError, match="EMG file must hold 8 numbers per row"):
+    with pytest.raises(DataFormatError, match="EMG file must hold 8 numbers per row: line 2, column 4 holds 'x'"):
         read_emg_text(path, n_rows=2)
-    path = _write_lines(tmp_path / "n.txt", ["1,2,3,4,5,6,7,8", "1,2,3,4,nan,6,7,8"])
-    with pytest.raises(DataFormatError, match="non-finite value at line 2, column 4"):
+    # positions are 1-based lines of the file (blank lines counted) and 1-based columns
+    path = _write_lines(tmp_path / "n.txt", ["1,2,3,4,5,6,7,8", "", "1,2,3,4,nan,6,7,8"])
+    with pytest.raises(DataFormatError, match="non-finite value at line 3, column 5"):
         read_emg_text(path, n_rows=2)
 
 

@@ -137,6 +137,50 @@ def validate_config(raw: Mapping[str, Any] | None) -> dict:
     return config
 
 
+SYNTHETIC_DATA_KEYS = {
+    "kd": (("data", "source"), "synthetic", (("layout",),)),
+    "emg_signatures": (("data", "source"), "synthetic", (("data", "participants"),)),
+}
+"""Per study: the key choosing its data source, the synthetic source's value, and the keys that describe the
+data rather than the plan. In the demo config (``config/config.yaml``) those keys describe the small synthetic
+stand-in; they do not apply once a user's config points the study at real files (see :func:`layer_configs`)."""
+
+
+def _get(tree: Mapping, keys: tuple[str, ...]) -> Any:
+    for key in keys:
+        if not isinstance(tree, Mapping) or key not in tree:
+            return None
+        tree = tree[key]
+    return tree
+
+
+def merge_configs(base: Mapping, overlay: Mapping) -> dict:
+    """``overlay`` over ``base``, recursively for mappings (lists and values are replaced), as Snakemake does."""
+    merged = copy.deepcopy(dict(base))
+    for key, value in overlay.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = merge_configs(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def layer_configs(demo: Mapping, user: Mapping) -> dict:
+    """The user's config (``--configfile``/``--config``) over the demo config, without the demo's data-layout keys
+    of every study the user points at real files: there the original layout (the schema defaults) applies unless
+    the user's own config sets the key (:data:`SYNTHETIC_DATA_KEYS`)."""
+    demo = copy.deepcopy(dict(demo or {}))
+    for study, (source_key, synthetic, data_keys) in SYNTHETIC_DATA_KEYS.items():
+        source = _get(user, (study, *source_key))
+        if source is None or source == synthetic:
+            continue
+        for keys in data_keys:
+            parent = _get(demo, (study, *keys[:-1]))
+            if isinstance(parent, dict):
+                parent.pop(keys[-1], None)
+    return merge_configs(demo, user or {})
+
+
 def load_config(path: str | Path) -> dict:
     """Read a YAML config file and validate it (see :func:`validate_config`)."""
     path = Path(path)
@@ -146,7 +190,9 @@ def load_config(path: str | Path) -> dict:
     except FileNotFoundError:
         raise ConfigError(f"{path}: config file not found") from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+        mark = getattr(exc, "problem_mark", None)  # 0-based in PyYAML; said 1-based, as every text position here
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+        raise ConfigError(f"{path}: not valid YAML: {where}{getattr(exc, 'problem', None) or exc}") from None
     if raw is not None and not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping of config keys at the top level, got {type(raw).__name__}")
     try:

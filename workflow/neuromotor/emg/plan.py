@@ -83,11 +83,13 @@ def baseline_experiment(task: str) -> str:
     return next(e.name for e in EXPERIMENTS if e.mode == "cv" and e.train == TASKS[task][1])
 
 
-def participant_count(cfg: Mapping) -> int:
-    """Participant columns of the data files: the synthetic count, or ``data.participants`` for real files."""
+def participant_count(cfg: Mapping) -> int | None:
+    """Participant columns of the data files: the synthetic count, or ``data.participants`` for real files (None
+    until read from the files: :func:`neuromotor.datacheck.check_emg_files` fills it in)."""
     if cfg["data"]["source"] == "synthetic":
         return int(cfg["synthetic"]["participants"])
-    return int(cfg["data"]["participants"])
+    count = cfg["data"]["participants"]
+    return None if count is None else int(count)
 
 
 def subsample_targets(cfg: Mapping) -> list[int]:
@@ -137,15 +139,7 @@ def check_config(cfg: Mapping) -> list[str]:
         if TASKS[task][1] not in conditions:
             problems.append(f"config key 'emg_signatures.subsample.tasks': task {task!r} needs condition "
                             f"{TASKS[task][1]!r} in 'emg_signatures.data.conditions'")
-    n_participants = participant_count(cfg)
-    sizes = list(cfg["subsample"]["sizes"])
-    if any(n > n_participants for n in sizes) or sizes != sorted(set(sizes)):
-        problems.append(f"config key 'emg_signatures.subsample.sizes': {sizes} must be strictly increasing "
-                        f"numbers of participants between 2 and {n_participants}")
-    bad_targets = [k for k in cfg["subsample"]["targets"] if not 1 <= k <= n_participants]
-    if bad_targets:
-        problems.append(f"config key 'emg_signatures.subsample.targets': {bad_targets} are not participants "
-                        f"1..{n_participants}")
+    problems += check_participants(cfg)
     synthetic = cfg["synthetic"]
     if synthetic["day2_participants"] > synthetic["participants"]:
         problems.append("config key 'emg_signatures.synthetic.day2_participants': "
@@ -154,4 +148,21 @@ def check_config(cfg: Mapping) -> list[str]:
     if len(cfg["training"]["iterations"]) != len(cfg["training"]["learning_rates"]):
         problems.append("config keys 'emg_signatures.training.iterations' and '.learning_rates' must have one "
                         "entry per phase")
+    return problems
+
+
+def check_participants(cfg: Mapping) -> list[str]:
+    """Subsample sizes and targets against the participant count (nothing while it is still to be read)."""
+    problems = []
+    n_participants = participant_count(cfg)
+    if n_participants is None:
+        return problems
+    sizes = list(cfg["subsample"]["sizes"])
+    if any(n > n_participants for n in sizes) or sizes != sorted(set(sizes)):
+        problems.append(f"config key 'emg_signatures.subsample.sizes': {sizes} must be strictly increasing "
+                        f"numbers of participants between 2 and {n_participants}")
+    bad_targets = [k for k in cfg["subsample"]["targets"] if not 1 <= k <= n_participants]
+    if bad_targets:
+        problems.append(f"config key 'emg_signatures.subsample.targets': {bad_targets} are not participants "
+                        f"1..{n_participants}")
     return problems

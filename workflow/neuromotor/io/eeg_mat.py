@@ -21,6 +21,7 @@ import numpy as np
 import scipy.io
 
 from neuromotor.errors import DataFormatError
+from neuromotor.io.matfile import unreadable
 from neuromotor.io.store import atomic_file
 
 log = logging.getLogger(__name__)
@@ -179,7 +180,7 @@ def _read_mat(path: Path) -> dict:
     except NotImplementedError as error:  # loadmat's answer to MATLAB v7.3 (HDF5-based) files
         raise DataFormatError(f"{path}: MATLAB v7.3 file, expected MATLAB v5/v7 (save -v7)") from error
     except Exception as error:  # truncated or foreign files fail inside loadmat with assorted exception types
-        raise DataFormatError(f"{path}: not a readable MATLAB v5/v7 file ({type(error).__name__}: {error})") from error
+        raise unreadable(path, "EEG dataset", error) from error
 
 
 def _numeric(values, key: str, path: Path) -> np.ndarray:

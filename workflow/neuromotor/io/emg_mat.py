@@ -24,6 +24,7 @@ import numpy as np
 import scipy.io
 
 from neuromotor.errors import DataFormatError
+from neuromotor.io.matfile import unreadable
 from neuromotor.io.store import atomic_file
 
 FEATURE_KEY = "Feature"
@@ -105,8 +106,8 @@ def load_emg_mat(path: str | Path) -> EmgRecording:
     path = resolve_mat_path(path)
     try:
         raw = scipy.io.loadmat(str(path))
-    except Exception as error:  # scipy raises ValueError, TypeError or MatReadError on foreign files
-        raise DataFormatError(f"{path}: not a readable MATLAB file ({type(error).__name__}: {error})") from None
+    except Exception as error:  # scipy raises ValueError, TypeError or MatReadError on foreign or truncated files
+        raise unreadable(path, "EMG .mat", error) from None
     missing = [key for key in (FEATURE_KEY, LABEL_KEY, TARGET_KEY) if key not in raw]
     if missing:
         found = sorted(key for key in raw if not key.startswith("__"))

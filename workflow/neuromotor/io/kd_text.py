@@ -55,16 +55,47 @@ def read_text_matrix(path: str | Path, n_rows: int, n_columns: int, what: str) -
         raise DataFormatError(f"{path}: {what} file must have {n_columns} comma-separated columns, found {found}")
     try:
         values = np.loadtxt(path, delimiter=",", dtype=np.float64, ndmin=2)
-    except ValueError as error:  # ragged rows or text that is not a number; numpy names the row
+    except ValueError:  # ragged rows or text that is not a number: find the first one (1-based line and column)
         raise DataFormatError(
-            f"{path}: {what} file must hold {n_columns} numbers per row: {str(error).split(';')[0]}"
+            f"{path}: {what} file must hold {n_columns} numbers per row: {_first_bad_value(path, n_columns)}"
         ) from None
     if values.shape[0] != n_rows:
         raise DataFormatError(f"{path}: {what} file must have {n_rows} rows, found {values.shape[0]}")
     if not np.all(np.isfinite(values)):
         row, column = np.argwhere(~np.isfinite(values))[0]
-        raise DataFormatError(f"{path}: {what} file holds a non-finite value at line {row + 1}, column {column}")
+        line = _nonempty_line_numbers(path, row + 1)[row]
+        raise DataFormatError(f"{path}: {what} file holds a non-finite value at line {line}, column {column + 1}")
     return values
+
+
+def _nonempty_line_numbers(path: Path, count: int) -> list[int]:
+    """1-based file line numbers of the first ``count`` non-empty lines (the rows numpy reads)."""
+    numbers = []
+    with open(path) as fh:
+        for number, line in enumerate(fh, start=1):
+            if line.strip():
+                numbers.append(number)
+                if len(numbers) == count:
+                    break
+    return numbers
+
+
+def _first_bad_value(path: Path, n_columns: int) -> str:
+    """Where the first row of another length or the first field that is not a number is: "line L, column C",
+    both 1-based (columns are comma-separated fields)."""
+    with open(path) as fh:
+        for number, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            fields = line.rstrip("\r\n").split(",")
+            if len(fields) != n_columns:
+                return f"line {number} has {len(fields)} columns"
+            for column, field in enumerate(fields, start=1):
+                try:
+                    float(field)
+                except ValueError:
+                    return f"line {number}, column {column} holds {field.strip()!r}, not a number"
+    return "a value numpy cannot read"
 
 
 def read_emg_text(

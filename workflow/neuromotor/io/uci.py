@@ -56,6 +56,22 @@ def load_uci_characters(path: str | Path) -> tuple[list[np.ndarray], np.ndarray]
     return samples, labels
 
 
+def read_uci_labels(path: str | Path) -> np.ndarray:
+    """The (N,) int64 labels 1..20 of a UCI file, reading only ``consts`` (not the samples): for checks up front."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataFormatError(f"{path}: UCI character file not found (expected a MATLAB v5 .mat file)")
+    try:
+        contents = scipy.io.loadmat(str(path), squeeze_me=False, struct_as_record=True, variable_names=["consts"])
+    except NotImplementedError as error:
+        raise DataFormatError(f"{path}: MATLAB v7.3 file, expected MATLAB v5 (save -v7 or older)") from error
+    except Exception as error:
+        raise DataFormatError(
+            f"{path}: not a readable MATLAB v5 file with 'mixout' and 'consts' (truncated or wrong format: {error})"
+        ) from error
+    return _labels_from_consts(_required_variable(contents, "consts", path), path)
+
+
 def write_uci_characters(
     path: str | Path, samples: Sequence[np.ndarray], labels: Sequence[int], pad_to_longest: bool = True
 ) -> None:

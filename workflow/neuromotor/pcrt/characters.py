@@ -81,7 +81,12 @@ def _read_json(path: Path) -> object:
         raise DataFormatError(f"{path}: template file not found (expected a JSON file of character templates)")
     try:
         return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+    except json.JSONDecodeError as error:  # 1-based line and column, as every text-file position here
+        raise DataFormatError(
+            f"{path}: not a readable JSON file of character templates (line {error.lineno}, column {error.colno}: "
+            f"{error.msg})"
+        ) from error
+    except (OSError, UnicodeDecodeError) as error:
         raise DataFormatError(f"{path}: not a readable JSON file of character templates ({error})") from error
 
 
