@@ -15,6 +15,7 @@ include: "rules/representations.smk"
 include: "rules/emg_signatures.smk"
 include: "rules/kd.smk"
 include: "rules/eeg.smk"
+include: "rules/fidelity.smk"
 
 
 report: "workflow/report/workflow.rst"
@@ -30,3 +31,4 @@ rule all:
         rules.emg_signatures.input,
         rules.kd.input,
         rules.eeg.input,
+        rules.vs_paper.input,

@@ -865,3 +865,89 @@ def represent_target_inputs():
     return [
         f"{REPRESENT_DIR}/summary/{name}.tsv" for name in represent_plan.SUMMARY_TABLES
     ] + [f"{REPRESENT_DIR}/figures/{name}.png" for name in represent_plan.FIGURES]
+
+
+# --- svm solver comparison and fidelity (issue 14; docs/fidelity.md) ------------------------------------------------
+from neuromotor.fidelity import extract as fidelity_extract
+
+
+def svm_solver_fit_params(wildcards):
+    """svm_fit_params with the compared solver and its settings in place of svm.solver's."""
+    params = {k: v for k, v in svm_fit_params(wildcards).items() if k != SVM["solver"]}
+    return params | {
+        "solver": wildcards.solver,
+        wildcards.solver: SVM[wildcards.solver],
+    }
+
+
+def svm_solver_fit_runtime(wildcards, attempt):
+    """Minutes: svm_fit_runtime's model for the compared solver (liblinear: 8 fits x 1000 epochs x n x features at
+    1 ns each, twice for the suppressed variant's subsets)."""
+    if wildcards.solver != "liblinear":
+        return svm_fit_runtime(wildcards, attempt)
+    pairs = len(SVM_CHUNKS[int(wildcards.chunk)])
+    n = 2 * PCRT["assembly"]["n_train"] / len(PCRT["labels"])
+    r = _svm_features(wildcards.input) + 1
+    factor = 2 if wildcards.variant == "suppressed" else 1
+    return int(10 + pairs * 8 * 1000 * n * r * 1e-9 * factor / 60) * attempt
+
+
+def svm_solver_fit_paths(wildcards, extension):
+    return [
+        path.replace(f"{SVM_DIR}/", f"{SVM_DIR}/solvers/{wildcards.solver}/", 1)
+        for path in svm_fit_paths(extension)
+    ]
+
+
+FIDELITY_REFERENCE = "resources/reference/published.tsv"
+FIDELITY_CATEGORY = "Comparison with the papers"
+
+
+def fidelity_outputs(study):
+    """The vs_paper table (TSV and HTML) and figure of a study, registered with the report."""
+    caption = "../workflow/report/vs_paper.rst"
+    return {
+        "table": f"results/{study}/vs_paper.tsv",
+        "html": report(
+            f"results/{study}/vs_paper.html",
+            caption=caption,
+            category=FIDELITY_CATEGORY,
+            subcategory=study,
+        ),
+        "figure": report(
+            f"results/{study}/figures/vs_paper.png",
+            caption=caption,
+            category=FIDELITY_CATEGORY,
+            subcategory=study,
+        ),
+    }
+
+
+def fidelity_svm_summaries():
+    """solver -> summary.tsv of every SVM run of this plan (none when the SVM stage is skipped)."""
+    if not svm_target_inputs():
+        return {}
+    return {SVM["solver"]: f"{SVM_DIR}/summary.tsv"} | {
+        solver: f"{SVM_DIR}/solvers/{solver}/summary.tsv"
+        for solver in SVM["compare_solvers"]
+        if solver != SVM["solver"]
+    }
+
+
+def fidelity_deepdraw_inputs():
+    """The result tables of the DeepDraw stages this plan runs (SVM, convnets, representations)."""
+    targets = set(convnets_plan.target_paths(CONVNETS))
+    inputs = {"reference": FIDELITY_REFERENCE}
+    inputs |= {
+        f"svm_{solver}": path for solver, path in fidelity_svm_summaries().items()
+    }
+    final = f"{CONVNETS_DIR}/final.tsv"
+    if final in targets:
+        inputs["final"] = final
+    inputs["search"] = [
+        convnets_plan.summary_path(run["task"], run["input_key"])
+        for run in convnets_plan.search_runs(CONVNETS)
+    ]
+    if REPRESENT_STATES:
+        inputs["rdm"] = f"{REPRESENT_DIR}/summary/rdm.tsv"
+    return inputs

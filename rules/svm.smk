@@ -122,3 +122,65 @@ rule svm_figures:
 rule svm:
     input:
         svm_target_inputs(),
+
+
+# ---- solver comparison (svm.compare_solvers, issue 14): the same fits with another solver, own folder -------------
+
+
+rule svm_fit_solver:
+    input:
+        f"{SVM_DIR}/features/{{input}}.zarr",
+    output:
+        table=f"{SVM_DIR}/solvers/{{solver}}/fits/{{input}}/{{variant}}/pairs{{chunk}}.tsv",
+        weights=directory(
+            f"{SVM_DIR}/solvers/{{solver}}/fits/{{input}}/{{variant}}/pairs{{chunk}}.zarr"
+        ),
+    log:
+        "logs/svm/solvers/{solver}/fit/{input}_{variant}_pairs{chunk}.log",
+    benchmark:
+        "benchmarks/svm/solvers/{solver}/fit/{input}_{variant}_pairs{chunk}.tsv"
+    wildcard_constraints:
+        solver="exact|liblinear",
+        input="|".join(SVM_INPUT_SHAPES),
+        variant="full|suppressed",
+        chunk=r"\d{3}",
+    conda:
+        "../envs/neuromotor.yaml"
+    threads: 1
+    resources:
+        mem_mb=svm_fit_mem_mb,
+        runtime=svm_solver_fit_runtime,
+    params:
+        svm=svm_solver_fit_params,
+        pairs=svm_chunk_pairs,
+        latents=svm_fit_latents,
+    script:
+        "../scripts/svm_fit.py"
+
+
+rule svm_evaluate_solver:
+    input:
+        dataset=f"{PCRT_DIR}/dataset.zarr",
+        tables=lambda wc: svm_solver_fit_paths(wc, "tsv"),
+        weights=lambda wc: svm_solver_fit_paths(wc, "zarr"),
+    output:
+        pairwise=f"{SVM_DIR}/solvers/{{solver}}/pairwise.tsv",
+        multiclass=f"{SVM_DIR}/solvers/{{solver}}/multiclass.tsv",
+        summary=f"{SVM_DIR}/solvers/{{solver}}/summary.tsv",
+        decisions=directory(f"{SVM_DIR}/solvers/{{solver}}/decisions.zarr"),
+    log:
+        "logs/svm/solvers/{solver}/evaluate.log",
+    benchmark:
+        "benchmarks/svm/solvers/{solver}/evaluate.tsv"
+    wildcard_constraints:
+        solver="exact|liblinear",
+    conda:
+        "../envs/neuromotor.yaml"
+    threads: 1
+    resources:
+        mem_mb=svm_evaluate_mem_mb,
+        runtime=lambda wc, attempt: 30 * attempt,
+    params:
+        svm=svm_evaluate_params(),
+    script:
+        "../scripts/svm_evaluate.py"
