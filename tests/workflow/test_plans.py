@@ -62,18 +62,21 @@ def test_missing_model_file_is_named_before_any_job(tmp_path):
 
 
 def test_paper_emg_signatures_plan_job_counts_and_dry_run_time(tmp_path):
-    """The EMG paper plan on (placeholder) original files: 7 experiments x 31 models and the subject-count sweep,
+    """The EMG paper plan on placeholder files in the original layout: 7 experiments x 31 models and the subject-count sweep,
     78 x 20 x 10 = 15,600 subset fits per task in jobs of emg_signatures.subsample.fits_per_job = 200."""
     import yaml
 
+    import numpy as np
+
     from neuromotor.emg.plan import CONDITIONS
+    from neuromotor.io.emg_mat import write_emg_mat
 
     paper = yaml.safe_load((PROJECT_ROOT / "config/paper/emg_signatures.yaml").read_text())
     workflow = Workflow(tmp_path / "emg_paper", paper)
     directory = workflow.path / paper["emg_signatures"]["data"]["directory"]
     directory.mkdir(parents=True)
-    for stem in CONDITIONS.values():
-        (directory / f"{stem}.mat").touch()  # a dry-run checks only that the inputs exist
+    for stem in CONDITIONS.values():  # the planning reads only the headers: one cycle per participant suffices
+        write_emg_mat(directory / f"{stem}.mat", np.zeros((78, 200, 8)), np.eye(78))
     started = time.perf_counter()
     counts = workflow.planned_jobs("emg_signatures")
     elapsed = time.perf_counter() - started
