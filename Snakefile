@@ -8,6 +8,7 @@ configfile: "config/config.yaml"
 
 
 include: "rules/common.smk"
+include: "rules/data.smk"
 include: "rules/pcrt.smk"
 include: "rules/svm.smk"
 include: "rules/convnets.smk"

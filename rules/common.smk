@@ -59,13 +59,14 @@ def pcrt_shard_paths():
 def pcrt_surrogate_path():
     """Surrogates are cached per (model file content, quantity, fit settings)."""
     model = PCRT["muscle"]["model_path"]
-    if not Path(model).is_file():
+    known = data_sha256(model)  # a file still to be downloaded is identified by its configured checksum
+    if not known and not Path(model).is_file():
         raise WorkflowError(
             f"config key 'pcrt.muscle.model_path': {model} does not exist; expected an OpenSim .osim file"
         )
     key = digest(
         [
-            file_digest(model),
+            known or file_digest(model),
             PCRT["muscle"]["quantity"],
             PCRT["muscle"]["surrogate"],
             SEED,
@@ -103,12 +104,51 @@ def pcrt_generation_params():
 
 
 def pcrt_dataset_mem_mb(wildcards, attempt):
-    """One split of windows is held in memory: about 45 MB per 1,000 training samples, plus room."""
+    """One split of windows is held in memory: about 45 MB per 1,000 training samples, plus room (the released
+    files are copied block by block: a fixed amount)."""
+    if PCRT["source"] == "released":
+        return 2000 * attempt
     return max(2000, 60 * PCRT["assembly"]["n_train"] // 1000) * attempt
 
 
+def data_sha256(path):
+    """The configured sha256 of a file that a `data` entry downloads and that is not there yet, else None."""
+    from neuromotor.io.fetch import entry_for_path, fetchable
+
+    entry = entry_for_path(config["data"], path)
+    return entry.sha256 if fetchable(config["data"], path) and entry.sha256 else None
+
+
+def pcrt_dataset_inputs(wildcards):
+    """The generated shards and their selection, or the released files (`pcrt.source: released`)."""
+    if PCRT["source"] == "released":
+        return {
+            "train": PCRT["released"]["train_path"],
+            "test": PCRT["released"]["test_path"],
+        }
+    return {"selection": f"{PCRT_DIR}/selection.tsv", "shards": pcrt_shard_paths()}
+
+
+def pcrt_dataset_params():
+    """The config the dataset depends on (the generated store's keys, or those the released files are read with)."""
+    if PCRT["source"] == "released":
+        keys = ("labels", "planes", "assembly", "storage", "augmentation", "released")
+        return {"source": "released"} | {key: PCRT[key] for key in keys}
+    return {key: PCRT[key] for key in ("spindle", "storage", "assembly", "muscle")}
+
+
+def pcrt_dataset_digest():
+    """Provenance of the dataset store (its root attribute `config_digest`)."""
+    if PCRT["source"] == "released":
+        return digest([pcrt_dataset_params(), SEED])
+    return digest([PCRT, SEED])
+
+
 def pcrt_report_inputs():
-    """Validation and figures of the PCRT stage (the surrogate report only when the surrogate is used)."""
+    """Validation and figures of the PCRT stage (the surrogate report only when the surrogate is used; nothing
+    but the dataset for the released data, which hold no characters to draw)."""
+    if PCRT["source"] == "released":
+        return []
     inputs = [
         f"{PCRT_DIR}/figures/{name}.png"
         for name in ("characters", "arm_trajectory", "muscles_spindles", "latents")

@@ -119,8 +119,7 @@ rule pcrt_select:
 
 rule pcrt_dataset:
     input:
-        selection=f"{PCRT_DIR}/selection.tsv",
-        shards=pcrt_shard_paths(),
+        unpack(pcrt_dataset_inputs),
     output:
         directory(f"{PCRT_DIR}/dataset.zarr"),
     log:
@@ -134,9 +133,9 @@ rule pcrt_dataset:
         mem_mb=pcrt_dataset_mem_mb,
         runtime=lambda wc, attempt: 120 * attempt,
     params:
-        pcrt={key: PCRT[key] for key in ("spindle", "storage", "assembly", "muscle")},
+        pcrt=pcrt_dataset_params(),
         seed=SEED,
-        digest=digest([PCRT, SEED]),
+        digest=pcrt_dataset_digest(),
     script:
         "../scripts/pcrt_dataset.py"
 

@@ -46,23 +46,38 @@ def check_data_files(config: dict, text_files: bool = True) -> list[str]:
     ``text_files=False`` skips the line counts of the KD text files (the costliest check: Snakemake's job
     processes, which parse the workflow again, leave it to the main process).
     """
-    problems = check_pcrt_files(config["pcrt"])
+    pending = _pending_downloads(config)
+    problems = check_pcrt_files(config["pcrt"], pending)
     if "kd" in config and text_files:
         problems += check_kd_files(config["kd"])
     if "emg_signatures" in config:
         problems += check_emg_files(config["emg_signatures"])
     if "eeg" in config:
-        problems += check_eeg_files(config["eeg"])
+        problems += check_eeg_files(config["eeg"], pending)
     return problems
+
+
+def _pending_downloads(config: Mapping):
+    """Whether a path is missing and a `data` entry downloads it: a job fetches it, its checks must wait (the
+    download verifies it, the job reading it checks its content)."""
+    from neuromotor.io.fetch import fetchable
+
+    data = config.get("data", {})
+    return lambda path: fetchable(data, path)
 
 
 # --- PCRT ---------------------------------------------------------------------------------------------------------
 
 
-def check_pcrt_files(pcrt: Mapping) -> list[str]:
-    """The character source, the start-point file and whether enough trajectories can be generated."""
+def check_pcrt_files(pcrt: Mapping, pending=lambda path: False) -> list[str]:
+    """The character source, the start-point file and whether enough trajectories can be generated (or the
+    released files, with ``source: released``). ``pending(path)``: the file is still to be downloaded."""
     from neuromotor.io.uci import read_uci_labels
 
+    if pcrt.get("source") == "released":
+        from neuromotor.pcrt.released import check_released_files
+
+        return check_released_files(pcrt, pending)
     characters = pcrt["characters"]
     problems: list[str] = []
     sources: dict[int, int] | None = None
@@ -70,25 +85,27 @@ def check_pcrt_files(pcrt: Mapping) -> list[str]:
         path = characters["uci_path"]
         if not path:
             return problems  # reported by the config check
-        try:
-            labels = read_uci_labels(path)
-        except DataFormatError as error:
-            return [f"config key 'pcrt.characters.uci_path': {error}"]
-        sources = {label: int(np.sum(labels == label)) for label in pcrt["labels"]}
-        absent = [label for label, n in sources.items() if n == 0]
-        if absent:
-            problems.append(
-                f"config key 'pcrt.labels': letters {absent} have no sample in {path} (pcrt.characters.uci_path)"
-            )
+        if not pending(path):  # a file still to be downloaded is checked by the characters stage
+            try:
+                labels = read_uci_labels(path)
+            except DataFormatError as error:
+                return [f"config key 'pcrt.characters.uci_path': {error}"]
+            sources = {label: int(np.sum(labels == label)) for label in pcrt["labels"]}
+            absent = [label for label, n in sources.items() if n == 0]
+            if absent:
+                problems.append(
+                    f"config key 'pcrt.labels': letters {absent} have no sample in {path} (pcrt.characters.uci_path)"
+                )
     else:
         path = characters["templates_path"]
         if not Path(path).is_file():
             problems.append(f"config key 'pcrt.characters.templates_path': {path} does not exist")
         sources = {label: characters["samples_per_letter"] for label in pcrt["labels"]}
     startpoints = pcrt["startpoints"]["path"]
-    if startpoints:
+    if startpoints and not pending(startpoints):
         problems += _check_startpoint_file(startpoints, pcrt["planes"])
-    problems += _check_trajectories(pcrt, sources)
+    if sources is not None:
+        problems += _check_trajectories(pcrt, sources)
     return problems
 
 
@@ -264,14 +281,15 @@ def check_emg_files(emg: dict) -> list[str]:
 # --- EEG ----------------------------------------------------------------------------------------------------------
 
 
-def check_eeg_files(eeg: Mapping) -> list[str]:
-    """The original dataset.mat's shapes (headers) and subjects (``subindex`` only) against the plan."""
+def check_eeg_files(eeg: Mapping, pending=lambda path: False) -> list[str]:
+    """The original dataset.mat's shapes (headers) and subjects (``subindex`` only) against the plan
+    (nothing yet for a file still to be downloaded: ``pending(path)``)."""
     import scipy.io
 
     from neuromotor.io.eeg_mat import CHANNELS, N_TIMES
     from neuromotor.io.matfile import mat_shapes
 
-    if eeg["data"]["source"] != "mat" or not eeg["data"]["path"]:
+    if eeg["data"]["source"] != "mat" or not eeg["data"]["path"] or pending(eeg["data"]["path"]):
         return []
     path = eeg["data"]["path"]
     key = "config key 'eeg.data.path'"

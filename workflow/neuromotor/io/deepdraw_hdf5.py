@@ -162,9 +162,113 @@ def _checked_pcr_arrays(raw: dict[str, np.ndarray], path: Path) -> dict[str, np.
             checked[key] = _integer_values(np.asarray(array, dtype=np.float64), key, path)
         else:
             checked[key] = np.asarray(array, dtype=np.float64)
+    for key, array in checked.items():
+        if key != "plane" and key not in INTEGER_KEYS:
+            _check_finite(array, key, path)
     if "label" in checked:
         _check_labels(checked["label"], "label", path)
     return checked
+
+
+class PcrDatasetReader:
+    """Block-wise reader of an original ``pcr_dataset_{train,test}.hdf5`` (the released files hold up to 20 GB).
+
+    Opening checks the layout without reading the large arrays: every key of :data:`PCR_DATASET_KEYS` present as a
+    numeric dataset (``plane`` as strings), shapes as in :data:`PCR_DATASET_SHAPES` with one sample count ``n`` and
+    one window length ``window`` across keys. :meth:`metadata` reads and checks the per-sample keys;
+    :meth:`read` reads rows of a key and checks they are finite. Use as a context manager.
+
+    Raises (on opening and reading):
+        DataFormatError: naming the file and the key: missing or truncated file, a missing key, a wrong shape or
+            dtype, labels outside 1..20, unknown planes, non-integer indices, NaN or infinity.
+    """
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise DataFormatError(f"{self.path}: HDF5 file not found")
+        try:
+            self._file = h5py.File(self.path, "r")
+        except OSError as error:
+            raise DataFormatError(
+                f"{self.path}: not a readable HDF5 file (truncated or wrong format: {error})"
+            ) from error
+        try:
+            self.keys = list(PCR_DATASET_KEYS) + [key for key in OPTIONAL_PCR_KEYS if key in self._file]
+            sizes: dict[str, int] = {}
+            for key in self.keys:
+                dataset = _dataset(self._file, key, self.path)
+                kinds = "SOU" if key == "plane" else "biuf"
+                if dataset.dtype.kind not in kinds:
+                    expected = "bytes (horizontal/vertical)" if key == "plane" else "numbers"
+                    raise DataFormatError(f"{self.path}: key '{key}' has dtype {dataset.dtype}, expected {expected}")
+                _check_shape(_Shape(dataset.shape), PCR_DATASET_SHAPES[key], key, self.path, sizes)
+            self.n = int(sizes["N"])
+            self.window = int(sizes["T"])
+        except BaseException:
+            self._file.close()
+            raise
+
+    def __enter__(self) -> "PcrDatasetReader":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._file.close()
+
+    def _raw(self, key: str, rows) -> np.ndarray:
+        try:
+            return np.asarray(self._file[key][rows])
+        except (OSError, RuntimeError) as error:
+            raise DataFormatError(f"{self.path}: key '{key}' cannot be read (truncated file? {error})") from error
+
+    def metadata(self) -> dict[str, np.ndarray]:
+        """Every per-sample key (latents, ``label``, ``plane``, ``startpt``, ``start_id``, ``end_id``, optional
+        ``noise``/``n_attempts``), checked: labels 1..20, known planes, integer indices with
+        0 <= start_id < end_id <= window, finite latents. Integers int64, planes str, others float64."""
+        small = [key for key in self.keys if len(PCR_DATASET_SHAPES[key]) == 1 or key == "startpt"]
+        raw = {key: self._raw(key, slice(None)) for key in small}
+        checked = _checked_pcr_arrays(raw, self.path)
+        start, end = checked["start_id"], checked["end_id"]
+        bad = np.flatnonzero((start < 0) | (end <= start) | (end > self.window))
+        if bad.size:
+            row = int(bad[0])
+            raise DataFormatError(
+                f"{self.path}: keys 'start_id'/'end_id' of sample {row} are {start[row]}/{end[row]}, expected "
+                f"0 <= start_id < end_id <= {self.window} (the window)"
+            )
+        return checked
+
+    def read(self, key: str, rows: slice | np.ndarray) -> np.ndarray:
+        """Rows of one key as float64 (``rows``: a slice or increasing sample indices), checked to be finite."""
+        if key not in PCR_DATASET_SHAPES or key not in self.keys:
+            raise ValueError(f"{self.path}: no key {key!r} to read; present: {self.keys}")
+        values = np.asarray(self._raw(key, rows), dtype=np.float64)
+        finite = np.isfinite(values).reshape(len(values), -1).all(axis=1)
+        if not finite.all():
+            first = int(np.flatnonzero(~finite)[0])
+            sample = (np.arange(self.n)[rows])[first]
+            raise DataFormatError(
+                f"{self.path}: key '{key}' holds NaN or infinity (sample {sample}), expected finite values"
+            )
+        return values
+
+
+class _Shape:
+    """Stands in for an array in :func:`_check_shape` (only ``shape`` and ``ndim`` are used)."""
+
+    def __init__(self, shape: tuple):
+        self.shape = tuple(shape)
+        self.ndim = len(self.shape)
+
+
+def _check_finite(values: np.ndarray, key: str, path: Path) -> None:
+    finite = np.isfinite(values)
+    if not finite.all():
+        sample = int(np.argwhere(~finite)[0][0]) if values.ndim else 0
+        raise DataFormatError(f"{path}: key '{key}' holds NaN or infinity (sample {sample}), expected finite values")
 
 
 def _checked_planes(planes: np.ndarray, path: Path) -> np.ndarray:
