@@ -678,11 +678,75 @@ def convnets_final_settings(wildcards):
 
 
 def convnets_summary_inputs(wildcards):
-    """The metrics of every model of one search run."""
+    """The metrics of every model of one search run (or the part directories of its last rung)."""
+    run = convnets_plan.run_of(CONVNETS, wildcards.task, wildcards.input_key)
+    if convnets_plan.uses_rungs(CONVNETS, run):
+        return convnets_plan.last_rung_parts(CONVNETS, run)
     return [
         f"{convnets_plan.search_dir(job['task'], job['input_key'], job['configuration'])}/metrics.json"
         for job in convnets_plan.search_models(CONVNETS)
         if (job["task"], job["input_key"]) == (wildcards.task, wildcards.input_key)
+    ]
+
+
+def convnets_part_settings(wildcards):
+    return convnets_plan.part_settings(
+        CONVNETS, wildcards.task, wildcards.input_key, wildcards.family, int(wildcards.rung), int(wildcards.part), SEED
+    )
+
+
+def convnets_part_inputs(wildcards):
+    """The dataset, and every part directory of the previous rung (the ranking this part's slots come from)."""
+    previous = convnets_plan.previous_parts(
+        CONVNETS, wildcards.task, wildcards.input_key, wildcards.family, int(wildcards.rung)
+    )
+    return {"dataset": f"{PCRT_DIR}/dataset.zarr", "previous": previous}
+
+
+def _convnets_part_cost(wildcards, input):
+    """(MB, minutes) of a part job: its models one after the other (the data in memory once)."""
+    archs = convnets_plan.part_architectures(
+        CONVNETS, wildcards.task, wildcards.input_key, wildcards.family, int(wildcards.rung), int(wildcards.part),
+        list(input.previous),
+    )  # fmt: skip
+    epochs = convnets_plan.rung_epochs(CONVNETS, convnets_plan.run_of(CONVNETS, wildcards.task, wildcards.input_key))
+    costs = [
+        _convnets_resources(arch, wildcards.input_key, "search", epochs[int(wildcards.rung)]) for arch in archs
+    ]
+    return max(c[0] for c in costs), sum(c[1] for c in costs)
+
+
+def convnets_part_mem_mb(wildcards, input, attempt):
+    return _convnets_part_cost(wildcards, input)[0] * attempt
+
+
+def convnets_part_runtime(wildcards, input, attempt):
+    return _convnets_part_cost(wildcards, input)[1] * attempt
+
+
+def convnets_experiment_settings(wildcards):
+    return convnets_plan.experiment_settings(CONVNETS, wildcards.experiment, wildcards.family, SEED)
+
+
+def _convnets_experiment_cost(wildcards):
+    spec = CONVNETS["experiments"][wildcards.experiment]
+    arch = convnets_parse_name(spec["models"][wildcards.family]).architecture
+    return _convnets_resources(arch, spec["input_key"], "final", spec["epochs"] or CONVNETS["train"]["epochs"])
+
+
+def convnets_experiment_mem_mb(wildcards, attempt):
+    return _convnets_experiment_cost(wildcards)[0] * attempt
+
+
+def convnets_experiment_runtime(wildcards, attempt):
+    return _convnets_experiment_cost(wildcards)[1] * attempt
+
+
+def convnets_experiment_files(experiment, name):
+    """``name`` of every model folder of one set of convnets.experiments."""
+    return [
+        f"{convnets_plan.experiment_dir(j['experiment'], j['task'], j['family'], j['seed'])}/{name}"
+        for j in convnets_plan.experiment_models(CONVNETS, experiment)
     ]
 
 
@@ -694,9 +758,10 @@ def convnets_final_inputs(wildcards):
     )
 
 
-def _convnets_resources(arch, input_key, role):
+def _convnets_resources(arch, input_key, role, epochs=None):
     family = arch.family
-    recipe = convnets_plan.recipe_settings(CONVNETS, family, CONVNETS[role]["epochs"])
+    epochs = epochs if epochs is not None else CONVNETS[role]["epochs"]
+    recipe = convnets_plan.recipe_settings(CONVNETS, family, epochs)
     memory = convnets_plan.job_memory_mb(
         arch,
         input_key,
@@ -803,6 +868,26 @@ def represent_model_files(wildcards):
     return {"config": f"{folder}/config.json", "weights": f"{folder}/{weights}.pt"}
 
 
+REPRESENT_EXPERIMENTS = represent_plan.experiment_states(REPRESENT, CONVNETS)
+
+
+def represent_experiment_model_files(wildcards):
+    """An experiment model's config.json and the weights of the state."""
+    folder = represent_plan.experiment_model_dir(
+        wildcards.experiment, wildcards.task, wildcards.family, wildcards.seed
+    )
+    weights = represent_plan.STATES[wildcards.state]
+    return {"config": f"{folder}/config.json", "weights": f"{folder}/{weights}.pt"}
+
+
+def represent_experiment_paths(experiment, name):
+    """``name`` (a file of a model state's folder) for every model state of an analysed experiment."""
+    return [
+        f"{represent_plan.experiment_state_dir(experiment, state)}/{name}"
+        for state in REPRESENT_EXPERIMENTS[experiment]
+    ]
+
+
 def represent_state_paths(name):
     """``name`` (a file of a model state's folder) for every analysed model state."""
     return [f"{represent_plan.state_dir(state)}/{name}" for state in REPRESENT_STATES]
@@ -894,15 +979,21 @@ def represent_cka_runtime(wildcards, input, attempt):
 
 
 def represent_target_inputs():
-    """The summary tables and figures (nothing when no final model is analysed)."""
+    """The summary tables and figures (nothing when no final model is analysed), and the RDM analyses of the
+    model sets of representations.experiments."""
+    experiments = [
+        path
+        for name in REPRESENT_EXPERIMENTS
+        for path in represent_plan.experiment_outputs(name).values()
+    ]
     if not REPRESENT_STATES:
         print(
             "representations: no final model of convnets.final matches representations.tasks/families/seeds; "
-            "the stage is skipped",
+            + ("only representations.experiments are analysed" if experiments else "the stage is skipped"),
             file=sys.stderr,
         )
-        return []
-    return [
+        return experiments
+    return experiments + [
         f"{REPRESENT_DIR}/summary/{name}.tsv" for name in represent_plan.SUMMARY_TABLES
     ] + [f"{REPRESENT_DIR}/figures/{name}.png" for name in represent_plan.FIGURES]
 

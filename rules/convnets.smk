@@ -1,5 +1,6 @@
-# PCRT convnets (spec convnets.md): search (run x family x configuration) -> search tables -> final models
-# (task x family x seed, the family's best ART configuration, with their untrained controls) -> figures.
+# PCRT convnets (spec convnets.md): search (run x family x configuration; or, for successive halving, run x family
+# x rung x part) -> search tables -> final models (task x family x seed, the family's best ART configuration, with
+# their untrained controls) -> figures; the model sets of convnets.experiments (pinned, with controls) -> their tables.
 
 
 rule convnets_search:
@@ -30,6 +31,36 @@ rule convnets_search:
         settings=convnets_search_settings,
     script:
         "../scripts/convnets_search.py"
+
+
+rule convnets_search_part:
+    input:
+        unpack(convnets_part_inputs),
+    output:
+        directory(
+            f"{CONVNETS_DIR}/{{task}}/search/{{input_key}}/rungs/{{family}}/rung{{rung}}/part{{part}}"
+        ),
+    log:
+        "logs/convnets/search/{task}_{input_key}_{family}_rung{rung}_part{part}.log",
+    benchmark:
+        "benchmarks/convnets/search/{task}_{input_key}_{family}_rung{rung}_part{part}.tsv"
+    wildcard_constraints:
+        task="art|tdt|tdt_pv",
+        input_key="spindle_info|spindle_firing",
+        family="S|TS|ST|LSTM",
+        rung=r"\d+",
+        part=r"\d+",
+    conda:
+        "../envs/neuromotor.yaml"
+    threads: 1
+    resources:
+        mem_mb=convnets_part_mem_mb,
+        runtime=convnets_part_runtime,
+        gpu=1,
+    params:
+        settings=convnets_part_settings,
+    script:
+        "../scripts/convnets_part.py"
 
 
 rule convnets_summary:
@@ -83,6 +114,60 @@ rule convnets_final:
         settings=convnets_final_settings,
     script:
         "../scripts/convnets_final.py"
+
+
+rule convnets_experiment:
+    input:
+        dataset=f"{PCRT_DIR}/dataset.zarr",
+    output:
+        control=f"{CONVNETS_DIR}/experiments/{{experiment}}/{{task}}/{{family}}/seed{{seed}}/control_metrics.json",
+        init=f"{CONVNETS_DIR}/experiments/{{experiment}}/{{task}}/{{family}}/seed{{seed}}/init.pt",
+        best=f"{CONVNETS_DIR}/experiments/{{experiment}}/{{task}}/{{family}}/seed{{seed}}/best.pt",
+        config=f"{CONVNETS_DIR}/experiments/{{experiment}}/{{task}}/{{family}}/seed{{seed}}/config.json",
+        metrics=f"{CONVNETS_DIR}/experiments/{{experiment}}/{{task}}/{{family}}/seed{{seed}}/metrics.json",
+        history=f"{CONVNETS_DIR}/experiments/{{experiment}}/{{task}}/{{family}}/seed{{seed}}/history.tsv",
+    log:
+        "logs/convnets/experiments/{experiment}/{task}_{family}_seed{seed}.log",
+    benchmark:
+        "benchmarks/convnets/experiments/{experiment}/{task}_{family}_seed{seed}.tsv"
+    wildcard_constraints:
+        experiment=r"[A-Za-z][A-Za-z0-9_-]*",
+        task="art|tdt|tdt_pv",
+        family="S|TS|ST|LSTM",
+        seed=r"\d+",
+    conda:
+        "../envs/neuromotor.yaml"
+    threads: 1
+    resources:
+        mem_mb=convnets_experiment_mem_mb,
+        runtime=convnets_experiment_runtime,
+        gpu=1,
+    params:
+        settings=convnets_experiment_settings,
+    script:
+        "../scripts/convnets_final.py"
+
+
+rule convnets_experiment_table:
+    input:
+        metrics=lambda wc: convnets_experiment_files(wc.experiment, "metrics.json"),
+        controls=lambda wc: convnets_experiment_files(wc.experiment, "control_metrics.json"),
+    output:
+        f"{CONVNETS_DIR}/experiments/{{experiment}}/models.tsv",
+    log:
+        "logs/convnets/experiments/{experiment}/table.log",
+    benchmark:
+        "benchmarks/convnets/experiments/{experiment}/table.tsv"
+    wildcard_constraints:
+        experiment=r"[A-Za-z][A-Za-z0-9_-]*",
+    conda:
+        "../envs/neuromotor.yaml"
+    threads: 1
+    resources:
+        mem_mb=lambda wc, attempt: 1000 * attempt,
+        runtime=lambda wc, attempt: 10 * attempt,
+    script:
+        "../scripts/convnets_experiment_table.py"
 
 
 rule convnets_figures:

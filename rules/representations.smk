@@ -1,6 +1,7 @@
 # Representational analyses of the PCRT networks (spec representations.md): per model state (task, family, seed,
 # trained|untrained) the activations and RDMs (network job), then tuning, PDs, invariance, decoding, tSNE (units
-# job); CKA per (family, seed); input RDMs; summary tables with the trained-vs-untrained statistics; figures.
+# job); CKA per (family, seed); input RDMs; summary tables with the trained-vs-untrained statistics; figures; and
+# the RDM-only analysis of the model sets named in representations.experiments (convnets.experiments).
 
 
 rule representations_inputs:
@@ -65,6 +66,69 @@ rule representations_network:
         device=REPRESENT["device"],
     script:
         "../scripts/represent_network.py"
+
+
+rule representations_experiment_rdm:
+    input:
+        unpack(represent_experiment_model_files),
+        dataset=f"{PCRT_DIR}/dataset.zarr",
+    output:
+        rdm=f"{REPRESENT_DIR}/experiments/{{experiment}}/{{task}}/{{family}}/seed{{seed}}/{{state}}/rdm.tsv",
+        rdm_store=directory(
+            f"{REPRESENT_DIR}/experiments/{{experiment}}/{{task}}/{{family}}/seed{{seed}}/{{state}}/rdm.zarr"
+        ),
+    log:
+        "logs/representations/experiments/{experiment}/{task}_{family}_seed{seed}_{state}.log",
+    benchmark:
+        "benchmarks/representations/experiments/{experiment}/{task}_{family}_seed{seed}_{state}.tsv"
+    wildcard_constraints:
+        experiment=r"[A-Za-z][A-Za-z0-9_-]*",
+        task="art|tdt|tdt_pv",
+        family="S|TS|ST|LSTM",
+        seed=r"\d+",
+        state="trained|untrained",
+    conda:
+        "../envs/neuromotor.yaml"
+    threads: 2
+    resources:
+        mem_mb=represent_network_mem_mb,  # the activations are not stored: a bound
+        runtime=represent_network_runtime,
+    params:
+        activations=REPRESENT["activations"],
+        rdm=REPRESENT["rdm"],
+        device=REPRESENT["device"],
+    script:
+        "../scripts/represent_network.py"
+
+
+rule representations_experiment_summary:
+    input:
+        inputs_rdm=f"{REPRESENT_DIR}/inputs/rdm.tsv",
+        rdm=lambda wc: represent_experiment_paths(wc.experiment, "rdm.tsv"),
+    output:
+        rdm=f"{REPRESENT_DIR}/experiments/{{experiment}}/rdm.tsv",
+        stats=f"{REPRESENT_DIR}/experiments/{{experiment}}/stats.tsv",
+        figure=report(
+            f"{REPRESENT_DIR}/experiments/{{experiment}}/rdm_similarity.png",
+            caption="../workflow/report/representations_experiment_rdm.rst",
+            category="PCRT representations",
+        ),
+    log:
+        "logs/representations/experiments/{experiment}/summary.log",
+    benchmark:
+        "benchmarks/representations/experiments/{experiment}/summary.tsv"
+    wildcard_constraints:
+        experiment=r"[A-Za-z][A-Za-z0-9_-]*",
+    conda:
+        "../envs/neuromotor.yaml"
+    threads: 1
+    resources:
+        mem_mb=lambda wc, attempt: 2000 * attempt,
+        runtime=lambda wc, attempt: 15 * attempt,
+    params:
+        ci_level=REPRESENT["pd"]["ci_level"],
+    script:
+        "../scripts/represent_experiment.py"
 
 
 rule representations_units:

@@ -16,7 +16,7 @@ extract_network(
     rdm_cfg=snakemake.params.rdm,
     device=snakemake.params.device,
     threads=snakemake.threads,
-    out_activations=snakemake.output.activations,
+    out_activations=snakemake.output.get("activations"),  # none for the RDM-only analysis of experiment models
     out_rdm_table=snakemake.output.rdm,
     out_rdm_store=snakemake.output.rdm_store,
 )

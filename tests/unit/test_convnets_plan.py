@@ -120,3 +120,196 @@ def test_cost_estimates_follow_the_architecture():
     assert plan.job_memory_mb(largest, "spindle_info", 200_000, 256, 200) > plan.job_memory_mb(
         s7293, "spindle_info", 200_000, 256, 200
     )
+
+
+# ---- convnets.experiments: the original's experiment 4 (issue 13) ------------------------------------------------
+
+S_5272 = "spatial_temporal_4_8-16-16-32_64-64-64-64_5272"
+ST_7272 = "spatiotemporal_4_8-8-32-64_7272"
+EXP4 = {
+    "exp4": {
+        "input_key": "spindle_firing",
+        "models": {"S": S_5272, "ST": ST_7272},
+        "tasks": ["art"],
+        "seeds": [1, 2, 3, 4, 5],
+    }
+}
+
+
+def test_experiment_set_plans_its_pinned_models_beside_the_final_models():
+    cfg = validate_config({"convnets": {"experiments": EXP4}})["convnets"]
+    default = validate_config({})["convnets"]
+    jobs = plan.experiment_models(cfg)
+    assert len(jobs) == 2 * 5 and {(j["family"], j["configuration"]) for j in jobs} == {("S", S_5272), ("ST", ST_7272)}
+    assert plan.experiment_dir("exp4", "art", "ST", 3) == "results/convnets/experiments/exp4/art/ST/seed3"
+    targets = plan.target_paths(cfg)
+    for seed in range(1, 6):
+        for family in ("S", "ST"):
+            folder = f"results/convnets/experiments/exp4/art/{family}/seed{seed}"
+            assert {f"{folder}/{name}" for name in (*plan.MODEL_FILES, "control_metrics.json")} <= set(targets)
+    assert "results/convnets/experiments/exp4/models.tsv" in targets
+    # the final models keep their paths and settings (the default plan is unchanged)
+    assert [p for p in targets if "/experiments/" not in p] == plan.target_paths(default)
+    assert plan.job_settings(cfg, "S", "final", 7) == plan.job_settings(default, "S", "final", 7)
+    settings = plan.experiment_settings(cfg, "exp4", "S", 7)
+    assert settings["input_key"] == "spindle_firing" and settings["pinned"] == S_5272
+    assert settings["role"] == "experiment:exp4" and settings["recipe"] == plan.recipe_settings(cfg, "S", None)
+    with pytest.raises(ValueError, match="no set 'exp5'"):
+        plan.experiment_models(cfg, "exp5")
+
+
+@pytest.mark.parametrize(
+    "name, family, spatial, temporal, digits, depth, params_1ch",
+    [
+        (S_5272, "S", (8, 16, 16, 32), (64, 64, 64, 64), (5, 2, 7, 2), 8, 104_872),  # published (reference §4)
+        (ST_7272, "ST", (8, 8, 32, 64), (), (7, 2, 7, 2), 4, 116_424),  # derived by the same rule (reference §4)
+    ],
+)
+def test_pinned_experiment_names_are_the_published_1_channel_architectures(
+    name, family, spatial, temporal, digits, depth, params_1ch
+):
+    torch = pytest.importorskip("torch")
+    from neuromotor.convnets.models import build_network, network_config, parameter_counts
+
+    cfg = validate_config({"convnets": {"experiments": EXP4}})["convnets"]
+    job = next(j for j in plan.experiment_models(cfg) if j["configuration"] == name)
+    arch = parse_name(job["configuration"]).architecture
+    assert (arch.family, arch.spatial_channels, arch.temporal_channels, arch.depth) == (
+        family,
+        spatial,
+        temporal,
+        depth,
+    )
+    assert (arch.spatial_kernel, arch.spatial_stride, arch.temporal_kernel, arch.temporal_stride) == digits
+    assert configuration_name(arch) == name
+    torch.manual_seed(0)
+    model = build_network(network_config(arch, "art", cfg["experiments"]["exp4"]["input_key"], 1))
+    assert model.input_shape == (1, 25, 320)
+    assert parameter_counts(model)["original"] == params_1ch
+
+
+def test_experiment_names_are_checked_and_unknown_analysed_sets_name_the_key():
+    with pytest.raises(ConfigError, match=r"convnets.experiments.exp4.models.S.*ST network"):
+        validate_config({"convnets": {"experiments": {"exp4": {"models": {"S": ST_7272}}}}})
+    with pytest.raises(ConfigError, match="convnets.experiments.exp4.models.ST"):
+        validate_config({"convnets": {"experiments": {"exp4": {"models": {"ST": "nonsense"}}}}})
+    with pytest.raises(ConfigError, match="convnets.experiments.exp4"):
+        validate_config({"convnets": {"experiments": {"exp4": {"input_key": "spindle_firing"}}}})  # no models
+    from neuromotor.represent import plan as represent_plan
+
+    config = validate_config({"convnets": {"experiments": EXP4}, "representations": {"experiments": ["exp4"]}})
+    states = represent_plan.experiment_states(config["representations"], config["convnets"])
+    assert len(states["exp4"]) == 2 * 5 * 2  # families x seeds x (trained, untrained)
+    assert represent_plan.experiment_state_dir("exp4", states["exp4"][0]) == (
+        "results/representations/experiments/exp4/art/S/seed1/trained"
+    )
+    assert (
+        represent_plan.experiment_model_dir("exp4", "art", "ST", "2")
+        == "results/convnets/experiments/exp4/art/ST/seed2"
+    )
+    bad = validate_config({"representations": {"experiments": ["exp4"]}})
+    with pytest.raises(ConfigError, match="representations.experiments"):
+        represent_plan.experiment_states(bad["representations"], bad["convnets"])
+
+
+# ---- successive halving (issue 15) ---------------------------------------------------------------------------------
+
+
+def _halving(n=50, eta=3, min_epochs=2, per_job=1, epochs=50, runs=None):
+    search = {
+        "n_per_family": n, "strategy": "successive_halving", "models_per_job": per_job,
+        "halving": {"eta": eta, "min_epochs": min_epochs},
+    }  # fmt: skip
+    if runs is not None:
+        search["runs"] = runs
+    return validate_config({"convnets": {"search": search, "train": {"epochs": epochs}}})["convnets"]
+
+
+def test_rungs_follow_eta_and_the_search_epochs():
+    cfg = _halving()
+    run = plan.search_runs(cfg)[0]
+    assert plan.rung_epochs(cfg, run) == [2, 6, 18, 50]
+    assert [r["n_models"] for r in plan.rung_plan(cfg, run)] == [50, 17, 6, 2]
+    assert plan.rung_epochs(_halving(min_epochs=5, eta=2, epochs=20), run) == [5, 10, 20]
+    assert plan.rung_epochs(_halving(min_epochs=60), run) == [50]  # min_epochs beyond the search: one rung
+    assert plan.rung_sizes(5, 3, 4) == [5, 2, 1, 1] and plan.rung_sizes(0, 3, 2) == [0, 0]
+    full = validate_config({"convnets": {"search": {"n_per_family": 50}}})["convnets"]
+    assert plan.rung_epochs(full, plan.search_runs(full)[0]) == [50] and not plan.uses_rungs(
+        full, plan.search_runs(full)[0]
+    )
+
+
+def test_halving_jobs_and_paths_do_not_depend_on_models_per_job():
+    one, four = _halving(per_job=1), _halving(per_job=4)
+    assert len(plan.part_jobs(one)) == 4 * (50 + 17 + 6 + 2)  # families x models of every rung
+    assert len(plan.part_jobs(four)) == 4 * (13 + 5 + 2 + 1)
+    assert plan.configuration_jobs(one) == []  # no job per configuration path
+    assert (
+        plan.part_dir("art", "spindle_info", "S", 2, 1)
+        == "results/convnets/art/search/spindle_info/rungs/S/rung2/part1"
+    )
+    run = plan.search_runs(four)[0]
+    assert plan.last_rung_parts(four, run)[0] == "results/convnets/art/search/spindle_info/rungs/S/rung3/part0"
+    assert plan.previous_parts(four, "art", "spindle_info", "ST", 1) == [
+        f"results/convnets/art/search/spindle_info/rungs/ST/rung0/part{p}" for p in range(13)
+    ]
+    # rung 0: the sampled configurations in sampling order, cut into parts
+    order = plan.family_order(one, "S")
+    assert [c for p in range(13) for c in plan.part_configurations(four, "art", "spindle_info", "S", 0, p)] == order
+    targets = plan.target_paths(four)
+    assert "results/convnets/art/search/spindle_info/summary.tsv" in targets
+    assert "results/convnets/art/search/spindle_info/rungs/LSTM/rung3/part0" in targets
+
+
+def test_rung_selection_is_a_pure_function_of_the_previous_rung():
+    cfg = _halving(n=7, per_job=2)
+    order = plan.family_order(cfg, "S")
+    scores = [0.5, 0.9, 0.7, 0.9, 0.1, float("nan"), 0.8]
+    rows = [{"configuration": c, "val_metric": v} for c, v in zip(order, scores)]
+    ranked = plan.rank_configurations(rows[::-1], "art", order)  # the row order does not matter
+    assert ranked == [order[1], order[3], order[6], order[2], order[0], order[4], order[5]]  # ties: sampling order
+    assert plan.rank_configurations(rows, "tdt", order)[:2] == [order[4], order[0]]  # errors: lowest first
+    kept = [c for p in range(2) for c in plan.part_configurations(cfg, "art", "spindle_info", "S", 1, p, rows)]
+    assert kept == ranked[:3]  # ceil(7 / 3)
+    with pytest.raises(ValueError, match="should hold 7 models"):
+        plan.part_configurations(cfg, "art", "spindle_info", "S", 1, 0, rows[:3])
+    settings = plan.part_settings(cfg, "art", "spindle_info", "S", 1, 1, 7)
+    assert settings["slots"] == [2, 3] and settings["recipe"]["epochs"] == 6 and "configurations" not in settings
+    assert plan.part_settings(cfg, "art", "spindle_info", "S", 0, 0, 7)["configurations"] == order[:2]
+
+
+def test_run_strategy_overrides_and_the_sweep_keeps_only_full_runs():
+    from neuromotor.represent import plan as represent_plan
+
+    runs = [
+        {"task": "art", "input_key": "spindle_info", "families": ["S"]},
+        {"task": "tdt", "input_key": "spindle_info", "families": ["S"], "strategy": "full"},
+    ]
+    config = validate_config({"convnets": {"search": {"n_per_family": 3, "strategy": "successive_halving",
+                                                      "runs": runs}, "final": {"families": ["S"]}}})  # fmt: skip
+    conv = config["convnets"]
+    art, tdt = plan.search_runs(conv)
+    assert (art["strategy"], tdt["strategy"]) == ("successive_halving", "full")
+    assert {j["task"] for j in plan.configuration_jobs(conv)} == {"tdt"}
+    assert represent_plan.sweep_pairs(config["representations"], conv) == []  # the ART run has no full models
+
+
+def test_amp_is_a_setting_only_when_on():
+    cfg = validate_config({})["convnets"]
+    assert "amp" not in plan.recipe_settings(cfg, "S", None)  # off: the settings (and reruns) of earlier versions
+    on = validate_config({"convnets": {"train": {"amp": "bf16"}}})["convnets"]
+    assert plan.recipe_settings(on, "S", None)["amp"] == "bf16"
+    with pytest.raises(ConfigError, match="convnets.train.amp"):
+        validate_config({"convnets": {"train": {"amp": "fp16"}}})
+
+
+def test_halving_cost_of_the_paper_search():
+    cfg = load_config("config/paper/deepdraw.yaml")["convnets"]
+    runs = [{k: v for k, v in run.items() if k != "strategy"} for run in cfg["search"]["runs"]]
+    search = cfg["search"] | {"runs": runs, "halving": {"eta": 3, "min_epochs": 2}}
+    full = plan.search_gpu_hours(cfg | {"search": search | {"strategy": "full"}})
+    halving = plan.search_gpu_hours(cfg | {"search": search | {"strategy": "successive_halving"}})
+    assert 40 < full["total"] < 55  # the issue's ~48 GPU-h at 20 TFLOP/s (heads and data movement neglected)
+    assert full["worst"] == pytest.approx(full["total"])  # every configuration is trained: no uncertainty
+    assert halving["search"] < full["search"] / 4 and halving["worst"] > halving["total"]
+    assert halving["final"] == full["final"]

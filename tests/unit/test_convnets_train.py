@@ -191,3 +191,96 @@ def test_search_table_and_selection(dataset, trained, tmp_path):
     pinned = resolve_configuration("S", {"S": "spatial_temporal_2_8-8_8-8_3232"}, None, "validation")
     assert pinned.n_layers == 2
     np.testing.assert_equal(len(read_tsv(tmp_path / "summary.tsv")), 1)
+
+
+# ---- several models per job, successive halving, mixed precision (issue 15) ---------------------------------------
+
+SMALL_S2 = "spatial_temporal_1_16_16_3232"
+PART_RECIPE = Recipe(epochs=2, batch_size=16, learning_rate=1e-2, val_interval=5, eval_batch_size=64)
+
+
+def _part_settings(recipe, rung=0, configurations=(), slots=(0, 0), order=()):
+    from dataclasses import asdict
+
+    return {
+        "recipe": asdict(recipe), "val_fraction": 0.1, "config_seed": 3, "device": "cpu", "seed": 0, "rung": rung,
+        "configurations": list(configurations), "slots": list(slots), "order": list(order),
+    }  # fmt: skip
+
+
+def _same_files(a, b):
+    for name in ("init.pt", "best.pt"):
+        first, second = load_checkpoint(a / name)["state_dict"], load_checkpoint(b / name)["state_dict"]
+        assert all(torch.equal(first[key], second[key]) for key in first), (a, name)
+    for name in ("history.tsv",):
+        strip = lambda rows: [{k: v for k, v in r.items() if k != "elapsed_s"} for r in rows]  # noqa: E731
+        assert strip(read_tsv(a / name)) == strip(read_tsv(b / name))
+    ma, mb = (json.loads((d / "metrics.json").read_text()) for d in (a, b))
+    assert all(ma[split] == mb[split] for split in ("train", "val", "test")) and ma["best_step"] == mb["best_step"]
+
+
+def test_several_models_per_job_equal_one_model_per_job(dataset, tmp_path):
+    from neuromotor.convnets.stages import part_job, search_job
+
+    names = [SMALL_S, SMALL_S2]
+    rows = part_job(dataset, tmp_path / "part0", task="art", input_key="spindle_info", family="S", previous=[],
+                    settings=_part_settings(PART_RECIPE, configurations=names))  # fmt: skip
+    assert [r["configuration"] for r in rows] == names
+    assert [r["configuration"] for r in read_tsv(tmp_path / "part0/models.tsv")] == names
+    assert not (tmp_path / ".part0.partial").exists()
+    for name in names:
+        settings = _part_settings(PART_RECIPE)
+        search_job(dataset, tmp_path / "single" / name, task="art", input_key="spindle_info", configuration=name,
+                   settings=settings)  # fmt: skip
+        _same_files(tmp_path / "part0" / name, tmp_path / "single" / name)
+
+
+def test_halving_rung_trains_the_ranked_survivors_exactly_as_the_full_search(dataset, tmp_path):
+    from neuromotor.convnets.stages import part_job, search_job, search_metrics
+
+    order = [SMALL_S, SMALL_S2, "spatial_temporal_1_8_16_3232"]
+    for part, names in enumerate((order[:2], order[2:])):  # rung 0 in two parts of 2 and 1 models, 1 epoch
+        part_job(dataset, tmp_path / f"rung0/part{part}", task="art", input_key="spindle_info", family="S",
+                 previous=[], settings=_part_settings(Recipe(**{**PART_RECIPE.__dict__, "epochs": 1}),
+                                                      configurations=names))  # fmt: skip
+    previous = [tmp_path / "rung0/part0", tmp_path / "rung0/part1"]
+    rung0 = summarize_search(search_metrics(previous), tmp_path / "rung0.tsv")
+    best = max(rung0, key=lambda r: (r["val_metric"], -order.index(r["configuration"])))["configuration"]
+    rows = part_job(dataset, tmp_path / "rung1/part0", task="art", input_key="spindle_info", family="S",
+                    previous=previous, settings=_part_settings(PART_RECIPE, rung=1, slots=(0, 1), order=order))  # fmt: skip
+    assert [r["configuration"] for r in rows] == [best]
+    # the last rung's model is the full search's model of that configuration, bit for bit
+    search_job(dataset, tmp_path / "full" / best, task="art", input_key="spindle_info", configuration=best,
+               settings=_part_settings(PART_RECIPE))  # fmt: skip
+    _same_files(tmp_path / "rung1/part0" / best, tmp_path / "full" / best)
+
+
+def test_amp_leaves_cpu_training_float32_and_bitwise_unchanged(dataset):
+    from neuromotor.convnets.data import load_task_data
+    from neuromotor.convnets.train import autocast, prepare_model, to_device
+
+    data = load_task_data(dataset, "spindle_info", "art", None)
+    x, y = to_device(data.fit_x, torch.device("cpu")), to_device(data.fit_y, torch.device("cpu"))
+    vx, vy = to_device(data.val_x, torch.device("cpu")), to_device(data.val_y, torch.device("cpu"))
+    results = {}
+    for amp in ("off", "bf16"):
+        torch.manual_seed(5)
+        model = prepare_model(build_network(_config(SMALL_S)), torch.device("cpu"))
+        recipe = Recipe(epochs=1, batch_size=16, learning_rate=1e-2, val_interval=4, eval_batch_size=64, amp=amp)
+        result = fit(model, x, y, vx, vy, "art", recipe, seeded_generator(0))
+        results[amp] = (result, evaluate(model, vx, vy, "art", 64, amp))
+        assert isinstance(autocast(model, amp), type(autocast(model, "off")))  # no autocast on the CPU
+        assert all(p.dtype == torch.float32 for p in model.parameters())
+    (off, eval_off), (bf16, eval_bf16) = results["off"], results["bf16"]
+    strip = lambda rows: [{k: v for k, v in r.items() if k != "elapsed_s"} for r in rows]  # noqa: E731
+    assert strip(off.history) == strip(bf16.history) and len(off.history) > 1
+    assert all(torch.equal(off.best_state[k], bf16.best_state[k]) for k in off.best_state)
+    assert eval_off == eval_bf16
+    with pytest.raises(ValueError, match="amp must be one of"):
+        Recipe(amp="fp16")
+
+
+def _config(name):
+    from neuromotor.convnets.models import network_config
+
+    return network_config(parse_name(name).architecture, "art", "spindle_info", 1)

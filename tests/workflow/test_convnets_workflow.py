@@ -9,6 +9,8 @@ import shutil
 import pytest
 import torch
 
+from neuromotor.config import validate_config
+from neuromotor.convnets import plan as convnets_plan
 from neuromotor.convnets.models import load_network, parse_name
 from neuromotor.io.tables import read_tsv
 from tests.runner import TINY_CONFIG, Workflow, merge
@@ -106,3 +108,79 @@ def test_default_config_plans_the_demo(tmp_path):
         "convnets_figures": 1,
         "convnets": 1,
     }
+
+
+# successive halving in part jobs, and a set of convnets.experiments analysed by representations.experiments
+EXTRA_CONFIG = merge(
+    CONVNETS_CONFIG,
+    {
+        "convnets": {
+            "search": {
+                "n_per_family": 3, "epochs": 4, "strategy": "successive_halving", "models_per_job": 2,
+                "halving": {"eta": 2, "min_epochs": 1},
+            },  # fmt: skip
+            "experiments": {
+                "exp4": {"input_key": "spindle_firing", "models": {"S": "spatial_temporal_1_8_8_3232"},
+                         "seeds": [1, 2], "epochs": 1},
+            },  # fmt: skip
+        },
+        "representations": {
+            "families": ["S"], "tasks": ["art"], "experiments": ["exp4"],
+            "activations": {"fraction": {"S": 1.0, "TS": 1.0, "ST": 1.0, "LSTM": 1.0}},
+            "rdm": {"per_class": 4}, "tsne": {"n_pca": 3}, "tuning": {"labels": "auc", "min_trajectories": 2},
+        },  # fmt: skip
+    },
+)
+
+
+def test_halving_and_experiment_sets_plan(tmp_path):
+    planned = Workflow(tmp_path / "plan", EXTRA_CONFIG).planned_jobs("convnets", "representations")
+    ours = {rule: n for rule, n in planned.items() if rule.startswith(("convnets", "representations_experiment"))}
+    assert ours == {
+        # rungs of 1, 2, 4 epochs with 3, 2, 1 configurations per family (eta 2), 2 per job: 2 + 1 + 1 parts
+        "convnets_search_part": 2 * (2 + 1 + 1),
+        "convnets_summary": 1,
+        "convnets_final": 2 * 2,
+        "convnets_figures": 1,
+        "convnets_experiment": 2,  # exp4: S x seeds 1, 2 (ART)
+        "convnets_experiment_table": 1,
+        "representations_experiment_rdm": 2 * 2,  # seeds x (trained, untrained)
+        "representations_experiment_summary": 1,
+        "convnets": 1,
+    }
+    bad = merge(EXTRA_CONFIG, {"representations": {"experiments": ["exp5"]}})
+    result = Workflow(tmp_path / "bad", bad).run("-n", "representations", check=False)
+    assert result.returncode != 0 and "representations.experiments" in result.stdout + result.stderr
+
+
+def test_halving_and_experiment_sets_run(tiny_run, tmp_path):
+    workflow = Workflow(tmp_path / "run", EXTRA_CONFIG)
+    shutil.copytree(tiny_run.path / "results/pcrt", workflow.path / "results/pcrt", symlinks=True)
+    workflow.run(
+        "results/convnets/art/search/spindle_info/summary.tsv",
+        "results/representations/experiments/exp4/stats.tsv",
+        "results/convnets/experiments/exp4/models.tsv",
+    )
+    results = workflow.path / "results/convnets"
+    summary = read_tsv(results / "art/search/spindle_info/summary.tsv")
+    assert sorted(row["family"] for row in summary) == ["LSTM", "S"]  # the last rung: 1 per family, 4 epochs
+    for row in summary:
+        last = results / f"art/search/spindle_info/rungs/{row['family']}/rung2/part0" / row["configuration"]
+        assert json.loads((last / "metrics.json").read_text())["epochs"] == 4
+        rung1 = read_tsv(results / f"art/search/spindle_info/rungs/{row['family']}/rung1/part0/models.tsv")
+        order = convnets_plan.family_order(validate_config(EXTRA_CONFIG)["convnets"], row["family"])
+        assert [row["configuration"]] == convnets_plan.rank_configurations(rung1, "art", order)[:1]
+    table = read_tsv(results / "experiments/exp4/models.tsv")
+    assert [(r["family"], r["seed"]) for r in table] == [("S", 1), ("S", 2)]
+    config = json.loads((results / "experiments/exp4/art/S/seed1/config.json").read_text())
+    assert config["input_key"] == "spindle_firing" and config["input_shape"] == [1, 25, 320]
+    assert config["role"] == "experiment:exp4"
+    rdm = read_tsv(workflow.path / "results/representations/experiments/exp4/rdm.tsv")
+    assert {r["state"] for r in rdm} == {"input", "trained", "untrained"}
+    assert {(r["seed"], r["layer"]) for r in rdm if r["state"] == "trained"} == {
+        (s, k) for s in (1, 2) for k in range(3)
+    }
+    assert not (
+        workflow.path / "results/representations/experiments/exp4/art/S/seed1/trained/activations.zarr"
+    ).exists()
+    assert (workflow.path / "results/representations/experiments/exp4/rdm_similarity.png").stat().st_size > 5000

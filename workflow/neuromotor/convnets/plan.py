@@ -9,7 +9,13 @@ Paths (relative to the working directory):
 - search model: ``results/convnets/{task}/search/{input_key}/{configuration}/`` (``init.pt``, ``best.pt``,
   ``config.json``, ``metrics.json``, ``history.tsv``); the run's table: ``…/search/{input_key}/summary.tsv``;
 - final model: ``results/convnets/{task}/final/{family}/seed{seed}/`` (the same files, plus
-  ``control_metrics.json`` = the untrained control, i.e. ``init.pt`` evaluated).
+  ``control_metrics.json`` = the untrained control, i.e. ``init.pt`` evaluated);
+- successive halving (or several models per job): one directory per job
+  ``results/convnets/{task}/search/{input_key}/rungs/{family}/rung{k}/part{p}/`` holding one folder per trained
+  configuration and ``models.tsv`` (the summary rows of those models);
+- experiment model (``convnets.experiments``, pinned configurations):
+  ``results/convnets/experiments/{experiment}/{task}/{family}/seed{seed}/`` (as a final model); the set's table
+  ``results/convnets/experiments/{experiment}/models.tsv``.
 """
 
 from __future__ import annotations
@@ -110,11 +116,30 @@ def sample_configurations(
 
 
 def search_runs(cfg: Mapping) -> list[dict]:
-    """The search runs of the ``convnets`` section, each with its families filled in."""
+    """The search runs of the ``convnets`` section, each with its families and strategy filled in."""
     return [
-        {"task": run["task"], "input_key": run["input_key"], "families": list(run.get("families") or FAMILIES)}
+        {
+            "task": run["task"],
+            "input_key": run["input_key"],
+            "families": list(run.get("families") or FAMILIES),
+            "strategy": run.get("strategy") or cfg["search"].get("strategy", "full"),
+        }
         for run in cfg["search"]["runs"]
     ]
+
+
+def uses_rungs(cfg: Mapping, run: Mapping) -> bool:
+    """Whether a search run is laid out in rungs of part jobs (successive halving, or several models per job)
+    rather than one job per configuration."""
+    return run["strategy"] == "successive_halving" or int(cfg["search"].get("models_per_job", 1)) > 1
+
+
+def run_of(cfg: Mapping, task: str, input_key: str) -> dict:
+    """The search run of (task, input key)."""
+    for run in search_runs(cfg):
+        if (run["task"], run["input_key"]) == (task, input_key):
+            return run
+    raise ValueError(f"convnets.search.runs has no run of task {task!r} on {input_key!r}")
 
 
 def search_models(cfg: Mapping) -> list[dict]:
@@ -137,6 +162,13 @@ def search_models(cfg: Mapping) -> list[dict]:
     return jobs
 
 
+def configuration_jobs(cfg: Mapping) -> list[dict]:
+    """The search jobs of one configuration each (runs searched in full, one model per job), as
+    :func:`search_models`."""
+    legacy = {(run["task"], run["input_key"]) for run in search_runs(cfg) if not uses_rungs(cfg, run)}
+    return [job for job in search_models(cfg) if (job["task"], job["input_key"]) in legacy]
+
+
 def search_dir(task: str, input_key: str, configuration: str) -> str:
     return f"{RESULTS}/{task}/search/{input_key}/{configuration}"
 
@@ -145,8 +177,194 @@ def summary_path(task: str, input_key: str) -> str:
     return f"{RESULTS}/{task}/search/{input_key}/summary.tsv"
 
 
+# ---- successive halving: rungs of part jobs -----------------------------------------------------------------------
+
+
+def search_epochs(cfg: Mapping) -> int:
+    """Epochs of a fully trained search model (``search.epochs``, else ``train.epochs``)."""
+    return int(cfg["search"]["epochs"] or cfg["train"]["epochs"])
+
+
+def rung_epochs(cfg: Mapping, run: Mapping) -> list[int]:
+    """Epochs of every rung of a run: successive halving min_epochs, min_epochs x eta, ... while below the search
+    epochs, then the search epochs (e.g. 2, 6, 18, 50); a full run has one rung of the search epochs."""
+    full = search_epochs(cfg)
+    if run["strategy"] != "successive_halving":
+        return [full]
+    halving = cfg["search"]["halving"]
+    epochs, rungs = int(halving["min_epochs"]), []
+    while epochs < full:
+        rungs.append(epochs)
+        epochs *= int(halving["eta"])
+    return rungs + [full]
+
+
+def rung_sizes(n: int, eta: int, n_rungs: int) -> list[int]:
+    """Configurations per family trained at each rung: n, then ceil(n_k / eta) of the previous rung's (at least 1;
+    none when n is 0)."""
+    sizes = [int(n)]
+    for _ in range(n_rungs - 1):
+        sizes.append(min(sizes[-1], max(1, math.ceil(sizes[-1] / eta))) if sizes[-1] else 0)
+    return sizes
+
+
+def rung_plan(cfg: Mapping, run: Mapping) -> list[dict]:
+    """Per rung of a run: {rung, epochs, n_models (per family), n_parts (per family)}."""
+    epochs = rung_epochs(cfg, run)
+    eta = int(cfg["search"]["halving"]["eta"])
+    per_job = int(cfg["search"].get("models_per_job", 1))
+    sizes = rung_sizes(cfg["search"]["n_per_family"], eta, len(epochs))
+    return [
+        {"rung": k, "epochs": e, "n_models": n, "n_parts": math.ceil(n / per_job)}
+        for k, (e, n) in enumerate(zip(epochs, sizes))
+    ]
+
+
+def part_dir(task: str, input_key: str, family: str, rung: int, part: int) -> str:
+    """The directory of one part job (its models' folders and ``models.tsv``)."""
+    return f"{RESULTS}/{task}/search/{input_key}/rungs/{family}/rung{rung}/part{part}"
+
+
+def part_jobs(cfg: Mapping) -> list[dict]:
+    """Every part job of the runs laid out in rungs: {task, input_key, family, rung, part}."""
+    jobs = []
+    for run in search_runs(cfg):
+        if not uses_rungs(cfg, run):
+            continue
+        for family in run["families"]:
+            for rung in rung_plan(cfg, run):
+                for part in range(rung["n_parts"]):
+                    jobs.append(
+                        {"task": run["task"], "input_key": run["input_key"], "family": family,
+                         "rung": rung["rung"], "part": part}
+                    )  # fmt: skip
+    return jobs
+
+
+def family_order(cfg: Mapping, family: str) -> list[str]:
+    """The configurations of a family's search in sampling order."""
+    search = cfg["search"]
+    archs = sample_configurations(family, search["n_per_family"], search["seed"], search["space"], search["lstm_space"])
+    return [configuration_name(arch) for arch in archs]
+
+
+def previous_parts(cfg: Mapping, task: str, input_key: str, family: str, rung: int) -> list[str]:
+    """The part directories of the rung before ``rung`` (none for rung 0)."""
+    if rung == 0:
+        return []
+    plan = rung_plan(cfg, run_of(cfg, task, input_key))
+    return [part_dir(task, input_key, family, rung - 1, p) for p in range(plan[rung - 1]["n_parts"])]
+
+
+def last_rung_parts(cfg: Mapping, run: Mapping) -> list[str]:
+    """The part directories of a run's last rung, family by family (the models of its ``summary.tsv``)."""
+    plan = rung_plan(cfg, run)
+    last = plan[-1]
+    return [
+        part_dir(run["task"], run["input_key"], family, last["rung"], p)
+        for family in run["families"]
+        for p in range(last["n_parts"])
+    ]
+
+
+def rank_configurations(rows: Sequence[Mapping], task: str, order: Sequence[str]) -> list[str]:
+    """Configurations of a rung's summary rows, best first: ART by validation accuracy (highest first), TDT tasks
+    by validation error (lowest first); ties go to the earlier configuration of the sampling ``order``."""
+    position = {name: i for i, name in enumerate(order)}
+    sign = -1.0 if task == "art" else 1.0
+
+    def key(row):
+        value = float(row["val_metric"])
+        value = math.inf if math.isnan(value) else sign * value
+        return (value, position.get(row["configuration"], len(position)))
+
+    return [str(row["configuration"]) for row in sorted(rows, key=key)]
+
+
+def part_configurations(
+    cfg: Mapping, task: str, input_key: str, family: str, rung: int, part: int, previous_rows: Sequence[Mapping] = ()
+) -> list[str]:
+    """The configurations one part job trains: its slice of the family's sampling order (rung 0) or of the ranking
+    of the previous rung's models (``previous_rows``: the summary rows of every model of rung - 1), slots
+    [part x models_per_job, (part + 1) x models_per_job) of the rung's n_models."""
+    per_job = int(cfg["search"].get("models_per_job", 1))
+    plan = rung_plan(cfg, run_of(cfg, task, input_key))
+    if not 0 <= rung < len(plan) or not 0 <= part < plan[rung]["n_parts"]:
+        raise ValueError(f"{family} rung {rung} part {part} is not in the plan of the {task} run on {input_key}")
+    order = family_order(cfg, family)
+    if rung == 0:
+        ranked = order
+    else:
+        expected = plan[rung - 1]["n_models"]
+        if len(previous_rows) != expected:
+            raise ValueError(f"rung {rung - 1} of {family} should hold {expected} models, found {len(previous_rows)}")
+        ranked = rank_configurations(previous_rows, task, order)
+    start = part * per_job
+    return list(ranked[: plan[rung]["n_models"]][start : start + per_job])
+
+
+def part_settings(cfg: Mapping, task: str, input_key: str, family: str, rung: int, part: int, config_seed: int) -> dict:
+    """What a part job depends on: the search settings with the rung's epochs, its slots, and (rung 0) its
+    configurations."""
+    run = run_of(cfg, task, input_key)
+    plan = rung_plan(cfg, run)
+    settings = job_settings(cfg, family, "search", config_seed)
+    settings["recipe"]["epochs"] = plan[rung]["epochs"]
+    per_job = int(cfg["search"].get("models_per_job", 1))
+    settings |= {
+        "rung": rung,
+        "rungs": [r["epochs"] for r in plan],
+        "slots": [part * per_job, min((part + 1) * per_job, plan[rung]["n_models"])],
+        "order": family_order(cfg, family),
+    }
+    if rung == 0:
+        settings["configurations"] = part_configurations(cfg, task, input_key, family, 0, part)
+    return settings
+
+
 def final_dir(task: str, family: str, seed: int) -> str:
     return f"{RESULTS}/{task}/final/{family}/seed{seed}"
+
+
+def experiment_dir(experiment: str, task: str, family: str, seed: int) -> str:
+    """A model of a named set of ``convnets.experiments``."""
+    return f"{RESULTS}/experiments/{experiment}/{task}/{family}/seed{seed}"
+
+
+def experiment_table(experiment: str) -> str:
+    return f"{RESULTS}/experiments/{experiment}/models.tsv"
+
+
+def experiment_models(cfg: Mapping, experiment: str | None = None) -> list[dict]:
+    """Every job of the named model sets (or of one): {experiment, task, family, seed, configuration}, in the
+    config's order."""
+    sets = cfg.get("experiments", {})
+    if experiment is not None and experiment not in sets:
+        raise ValueError(f"convnets.experiments has no set {experiment!r} (sets: {sorted(sets)})")
+    names = [experiment] if experiment is not None else list(sets)
+    return [
+        {"experiment": name, "task": t, "family": f, "seed": int(s), "configuration": sets[name]["models"][f]}
+        for name in names
+        for t in sets[name]["tasks"]
+        for f in sets[name]["models"]
+        for s in sets[name]["seeds"]
+    ]
+
+
+def experiment_settings(cfg: Mapping, experiment: str, family: str, config_seed: int) -> dict:
+    """What an experiment model's job depends on (as :func:`job_settings` for a final model, with the set's input,
+    epochs and pinned configuration)."""
+    spec = cfg["experiments"][experiment]
+    return {
+        "recipe": recipe_settings(cfg, family, spec["epochs"]),
+        "val_fraction": cfg["train"]["val_fraction"],
+        "config_seed": config_seed,
+        "device": cfg["device"],
+        "input_key": spec["input_key"],
+        "select_by": "validation",
+        "pinned": spec["models"][family],
+        "role": f"experiment:{experiment}",
+    }
 
 
 def final_models(cfg: Mapping) -> list[dict]:
@@ -175,7 +393,10 @@ def figure_paths() -> list[str]:
 
 def target_paths(cfg: Mapping) -> list[str]:
     """Everything ``snakemake convnets`` builds."""
-    paths = [f"{search_dir(j['task'], j['input_key'], j['configuration'])}/metrics.json" for j in search_models(cfg)]
+    paths = [
+        f"{search_dir(j['task'], j['input_key'], j['configuration'])}/metrics.json" for j in configuration_jobs(cfg)
+    ]
+    paths += [part_dir(**job) for job in part_jobs(cfg)]
     paths += [summary_path(run["task"], run["input_key"]) for run in search_runs(cfg)]
     for job in final_models(cfg):
         directory = final_dir(job["task"], job["family"], job["seed"])
@@ -184,6 +405,10 @@ def target_paths(cfg: Mapping) -> list[str]:
             paths.append(f"{directory}/control_metrics.json")
     if paths:
         paths += figure_paths()
+    for job in experiment_models(cfg):
+        directory = experiment_dir(job["experiment"], job["task"], job["family"], job["seed"])
+        paths += [f"{directory}/{name}" for name in (*MODEL_FILES, "control_metrics.json")]
+    paths += [experiment_table(name) for name in cfg.get("experiments", {})]
     return paths
 
 
@@ -213,7 +438,9 @@ def recipe_settings(cfg: Mapping, family: str, epochs: int | None) -> dict:
         "min_epochs": float(train["plateau"]["min_epochs"]),
         "decay": float(train["plateau"]["decay"]),
         "eval_batch_size": int(train["eval_batch_size"]),
-    }
+    } | (
+        {"amp": train["amp"]} if train.get("amp", "off") != "off" else {}
+    )  # off: the settings of earlier runs
 
 
 def job_settings(cfg: Mapping, family: str, role: str, config_seed: int) -> dict:
@@ -257,6 +484,16 @@ def check_config(cfg: Mapping) -> list[str]:
             problems.append(
                 f"config key 'convnets.final.models.{family}': {name!r} is a {parsed.architecture.family} network"
             )
+    for experiment, spec in cfg.get("experiments", {}).items():
+        for family, name in spec["models"].items():
+            key = f"convnets.experiments.{experiment}.models.{family}"
+            try:
+                parsed = parse_name(name)
+            except ValueError as error:
+                problems.append(f"config key '{key}': {error}")
+                continue
+            if parsed.architecture.family != family:
+                problems.append(f"config key '{key}': {name!r} is a {parsed.architecture.family} network")
     for family in final["families"]:
         if final["tasks"] and family not in final["models"] and family not in art_runs.get(final["input_key"], []):
             problems.append(
@@ -317,6 +554,26 @@ def largest_architecture(family: str, cfg: Mapping) -> Architecture:
     return Architecture(family, layers, (channels,) * layers, (channels,) * layers, kernel, s_stride, kernel, t_stride)
 
 
+def part_architectures(
+    cfg: Mapping, task: str, input_key: str, family: str, rung: int, part: int, previous: Sequence[str] = ()
+) -> list[Architecture]:
+    """The architectures a part job trains, for its resource requests: exact at rung 0 and once the previous rung's
+    ``models.tsv`` files exist (resources are evaluated again when a job's inputs are there), else a bound: the
+    costliest of the family's sampled configurations, as many as the job has slots."""
+    from pathlib import Path
+
+    from neuromotor.io.tables import read_tsv
+
+    if rung == 0 or all(Path(d, "models.tsv").is_file() for d in previous):
+        rows = [row for d in previous for row in read_tsv(Path(d, "models.tsv"))] if rung else ()
+        names = part_configurations(cfg, task, input_key, family, rung, part, rows)
+    else:
+        per_job = int(cfg["search"].get("models_per_job", 1))
+        order = family_order(cfg, family)
+        names = sorted(order, key=lambda name: -forward_macs(parse_name(name).architecture))[:per_job]
+    return [parse_name(name).architecture for name in names]
+
+
 def job_memory_mb(arch: Architecture, input_key: str, n_samples: int, batch_size: int, eval_batch_size: int) -> int:
     """Memory request of a training job: the dataset in memory (inputs twice while loading), about four copies of
     the activations of a training batch, the evaluation batch, and the interpreter with torch."""
@@ -331,3 +588,68 @@ def job_runtime_min(arch: Architecture, input_key: str, n_samples: int, epochs: 
     assumed 50 GMAC/s (a GPU far exceeds it; a CPU core reaches 5-20), plus loading and evaluation."""
     macs = forward_macs(arch, INPUT_CHANNELS[input_key]) * n_samples * (3 * epochs + 2)
     return int(15 + math.ceil(macs / 5e10 / 60))
+
+
+# ---- GPU cost from FLOP counts -------------------------------------------------------------------------------------
+
+
+def model_flops(arch: Architecture, cfg: Mapping, input_key: str, epochs: int, n_train: int, n_test: int) -> float:
+    """FLOPs of training one model for ``epochs`` (forward + backward ≈ 3 forward passes per training sample, the
+    validations every ``val_interval`` steps, the final evaluation of train, val and test sets; 2 FLOPs per
+    multiply-accumulate; heads neglected)."""
+    recipe = recipe_settings(cfg, arch.family, epochs)
+    n_fit = int((1 - cfg["train"]["val_fraction"]) * n_train)
+    n_val = n_train - n_fit
+    steps = max(1, n_fit // recipe["batch_size"]) * epochs
+    validations = -(-steps // recipe["val_interval"])
+    forwards = 3 * steps * recipe["batch_size"] + validations * n_val + n_train + n_test
+    return 2.0 * forward_macs(arch, INPUT_CHANNELS[input_key]) * forwards
+
+
+def search_gpu_hours(cfg: Mapping, n_train: int = 160_000, n_test: int = 40_000, flops_per_s: float = 20e12) -> dict:
+    """GPU-hours of the search, the final models and the experiment sets at ``flops_per_s`` (default the issue's
+    20 TFLOP/s). Under successive halving the configurations that survive a rung are known only after it runs:
+    ``total`` counts each rung's models at the mean cost of the family's sampled configurations, ``worst`` at the
+    costliest ones. Returns {"total", "worst", "search", "final", "experiments", "rows"} with one row per (run,
+    family, rung): task, input_key, family, rung, epochs, n_models, gpu_h, worst_gpu_h."""
+    rows, hours = [], lambda flops: flops / flops_per_s / 3600
+    epochs = int(cfg["final"]["epochs"] or cfg["train"]["epochs"])
+    mean_final: dict[tuple, float] = {}
+    for run in search_runs(cfg):
+        for family in run["families"]:
+            archs = [parse_name(name).architecture for name in family_order(cfg, family)]
+            for rung in rung_plan(cfg, run):
+                costs = sorted(
+                    (model_flops(a, cfg, run["input_key"], rung["epochs"], n_train, n_test) for a in archs),
+                    reverse=True,
+                )
+                rows.append({
+                    "task": run["task"], "input_key": run["input_key"], "family": family, "rung": rung["rung"],
+                    "epochs": rung["epochs"], "n_models": rung["n_models"],
+                    "gpu_h": hours(sum(costs) / max(1, len(costs)) * rung["n_models"]),
+                    "worst_gpu_h": hours(sum(costs[: rung["n_models"]])),
+                })  # fmt: skip
+            final_costs = [model_flops(a, cfg, run["input_key"], epochs, n_train, n_test) for a in archs]
+            mean_final[(run["input_key"], family)] = sum(final_costs) / max(1, len(final_costs))
+    search = sum(r["gpu_h"] for r in rows)
+    worst = sum(r["worst_gpu_h"] for r in rows)
+    final = 0.0
+    for job in final_models(cfg):
+        pinned = cfg["final"]["models"].get(job["family"])
+        key = (cfg["final"]["input_key"], job["family"])
+        if pinned:
+            flops = model_flops(parse_name(pinned).architecture, cfg, key[0], epochs, n_train, n_test)
+        else:
+            flops = mean_final.get(key, 0.0)  # the winner is known only after the search: the family's mean
+        final += hours(flops)
+    experiments = 0.0
+    for job in experiment_models(cfg):
+        spec = cfg["experiments"][job["experiment"]]
+        arch = parse_name(job["configuration"]).architecture
+        experiments += hours(
+            model_flops(arch, cfg, spec["input_key"], int(spec["epochs"] or cfg["train"]["epochs"]), n_train, n_test)
+        )
+    return {
+        "total": search + final + experiments, "worst": worst + final + experiments, "search": search,
+        "final": final, "experiments": experiments, "rows": rows,
+    }  # fmt: skip

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import platform
+import shutil
 import time
 from dataclasses import asdict
 from collections.abc import Mapping, Sequence
@@ -149,16 +150,19 @@ def train_model(
     threads: int = 1,
     role: str = "search",
     control_json: str | Path | None = None,
+    data: TaskData | None = None,
 ) -> dict:
     """Train one network and write ``init.pt``, ``best.pt``, ``config.json``, ``metrics.json``, ``history.tsv`` into
-    ``out_dir``; with ``control_json``, also the untrained control's metrics (:func:`write_control`). Returns the
+    ``out_dir``; with ``control_json``, also the untrained control's metrics (:func:`write_control`). ``data``: the
+    job's data already in memory (:func:`load_task_data` of ``dataset``), else they are read. Returns the
     metrics."""
     started = time.perf_counter()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     torch_device = setup_device(device, threads)
     configuration = configuration_name(arch)
-    data = load_task_data(dataset, input_key, task, output_steps(arch), val_fraction)
+    if data is None:
+        data = load_task_data(dataset, input_key, task, output_steps(arch), val_fraction)
     log.info(
         "%s %s on %s (%s): %d fit, %d validation, %d test samples; device %s, %d thread(s)",
         role, model_name(arch, task, seed), input_key, task, len(data.fit_x), len(data.val_x), len(data.test_x),
@@ -171,9 +175,12 @@ def train_model(
             f"convnets.train.{group}.batch_size or raise pcrt.assembly.n_train"
         )
     init_seed = torch_seed(config_seed, configuration, seed)
+    recipe_json = asdict(recipe) | {"val_fraction": val_fraction}
+    if recipe.amp == "off":
+        del recipe_json["amp"]  # float32 models keep the config.json of earlier versions
     config = network_config(
         arch, task, input_key, seed, role=role, torch_seed=init_seed, config_seed=config_seed,
-        recipe=asdict(recipe) | {"val_fraction": val_fraction}, dataset=str(dataset),
+        recipe=recipe_json, dataset=str(dataset),
     )  # fmt: skip
     torch.manual_seed(init_seed)
     model = build_network(config)
@@ -291,15 +298,84 @@ def final_job(
 ) -> dict:
     """One final model: the family's pinned configuration or its best ART search configuration (read from
     ``summary`` now, so the paths do not depend on which configuration won), trained with instance ``seed``; with
-    ``control_json`` its untrained control is evaluated first."""
+    ``control_json`` its untrained control is evaluated first. The models of ``convnets.experiments`` are final
+    models of a pinned configuration whose settings name their ``role`` (``experiment:<name>``)."""
     pinned = {family: settings["pinned"]} if settings.get("pinned") else {}
     arch = resolve_configuration(family, pinned, summary, settings["select_by"])
     return train_model(
         dataset, out_dir, arch=arch, task=task, input_key=input_key, seed=int(seed),
         config_seed=int(settings["config_seed"]), recipe=Recipe(**settings["recipe"]),
-        val_fraction=float(settings["val_fraction"]), device=settings["device"], threads=threads, role="final",
-        control_json=control_json,
+        val_fraction=float(settings["val_fraction"]), device=settings["device"], threads=threads,
+        role=settings.get("role", "final"), control_json=control_json,
     )  # fmt: skip
+
+
+def part_job(
+    dataset: str | Path,
+    out_dir: str | Path,
+    *,
+    task: str,
+    input_key: str,
+    family: str,
+    previous: Sequence[str | Path],
+    settings: Mapping,
+    threads: int = 1,
+) -> list[dict]:
+    """One part job of a search laid out in rungs (successive halving, or several models per job): trains, one
+    after the other on data read once, the configurations of its slots — ``settings["configurations"]`` at rung 0,
+    else slots ``settings["slots"]`` of the ranking of the previous rung's models (``previous``: every part
+    directory of that rung, :func:`neuromotor.convnets.plan.rank_configurations`) — each exactly as a search job of
+    that configuration with the rung's epochs. Writes ``out_dir/<configuration>/`` per model and ``models.tsv``
+    (their summary rows, :data:`SUMMARY_COLUMNS`), into a temporary directory renamed at the end. Returns the
+    rows."""
+    from neuromotor.convnets.plan import rank_configurations
+
+    rung = int(settings["rung"])
+    if rung == 0:
+        configurations = list(settings["configurations"])
+    else:
+        rows = [row for directory in previous for row in read_tsv(Path(directory) / "models.tsv", SUMMARY_COLUMNS)]
+        start, stop = settings["slots"]
+        configurations = rank_configurations(rows, task, settings["order"])[start:stop]
+        log.info("rung %d: slots %d-%d of the ranking of %d models of rung %d: %s", rung, start, stop - 1,
+                 len(rows), rung - 1, ", ".join(configurations))  # fmt: skip
+    out = Path(out_dir)
+    partial = out.with_name(f".{out.name}.partial")
+    if partial.exists():
+        shutil.rmtree(partial)
+    partial.mkdir(parents=True)
+    recipe = Recipe(**settings["recipe"])
+    cache: dict = {}
+    paths = []
+    for configuration in configurations:
+        arch = parse_name(configuration).architecture
+        steps = output_steps(arch) if task != "art" else None
+        if steps not in cache:
+            cache.clear()  # one data set in memory at a time (TDT targets depend on the output steps)
+            cache[steps] = load_task_data(dataset, input_key, task, output_steps(arch), float(settings["val_fraction"]))
+        train_model(
+            dataset, partial / configuration, arch=arch, task=task, input_key=input_key, seed=int(settings["seed"]),
+            config_seed=int(settings["config_seed"]), recipe=recipe, val_fraction=float(settings["val_fraction"]),
+            device=settings["device"], threads=threads, role="search", data=cache[steps],
+        )  # fmt: skip
+        paths.append(partial / configuration / "metrics.json")
+    rows = summarize_search(paths, partial / "models.tsv")
+    if out.exists():
+        shutil.rmtree(out)
+    partial.rename(out)
+    return rows
+
+
+def search_metrics(inputs: Sequence[str | Path]) -> list[Path]:
+    """The metrics files of a search run's models: metrics.json paths as given, and for a part directory those of
+    its models in the order of its ``models.tsv``."""
+    paths = []
+    for item in map(Path, inputs):
+        if item.is_dir():
+            paths += [item / row["configuration"] / "metrics.json" for row in read_tsv(item / "models.tsv")]
+        else:
+            paths.append(item)
+    return paths
 
 
 def summarize_search(metrics_paths: Sequence[str | Path], out_tsv: str | Path) -> list[dict]:

@@ -2,7 +2,8 @@
 
 A *model state* is one (task, family, seed, state) with state ``trained`` (the best-validation weights ``best.pt``)
 or ``untrained`` (the same seed's initial weights ``init.pt``), read from the convnets stage's final models
-``results/convnets/{task}/final/{family}/seed{seed}/``.
+``results/convnets/{task}/final/{family}/seed{seed}/``. The model sets of ``convnets.experiments`` named in
+``representations.experiments`` get the RDM-vs-oracle analysis only, under ``results/representations/experiments/``.
 """
 
 from __future__ import annotations
@@ -104,7 +105,7 @@ def sweep_pairs(rep: Mapping, conv: Mapping) -> list[dict]:
         return []
     from neuromotor.convnets import plan as convnets_plan
 
-    models = convnets_plan.search_models(conv)
+    models = convnets_plan.configuration_jobs(conv)  # runs in rungs have no model per configuration path
     tdt = {(m["input_key"], m["configuration"]) for m in models if m["task"] == "tdt"}
     return [
         {"input_key": m["input_key"], "family": m["family"], "configuration": m["configuration"]}
@@ -123,6 +124,49 @@ def search_dir(task: str, input_key: str, configuration: str) -> str:
 def state_dir(state: ModelState | Mapping) -> str:
     key = state.key if isinstance(state, ModelState) else ModelState(**state).key
     return f"{OUT_DIR}/{key}"
+
+
+# ---- model sets of convnets.experiments: the RDM-vs-oracle analysis -------------------------------------------
+
+EXPERIMENT_OUTPUTS = ("rdm.tsv", "stats.tsv", "rdm_similarity.png")
+"""Per analysed experiment, in ``results/representations/experiments/{name}/``: every model state's RDM rows and
+the input representations' (``rdm.tsv``), the trained-vs-untrained tests of the similarity per layer
+(``stats.tsv``) and the figure."""
+
+
+def experiment_states(rep: Mapping, conv: Mapping) -> dict[str, list[ModelState]]:
+    """{experiment: its model states} for ``representations.experiments``: every (task, family, seed) of the
+    set of ``convnets.experiments`` in each of ``representations.states``. Raises ``ConfigError`` naming the key
+    when a name is not a set of ``convnets.experiments``."""
+    from neuromotor.errors import ConfigError
+
+    sets = conv.get("experiments", {})
+    unknown = [name for name in rep.get("experiments", []) if name not in sets]
+    if unknown:
+        raise ConfigError(
+            f"config key 'representations.experiments': {unknown} are not model sets of convnets.experiments "
+            f"(sets: {sorted(sets)})"
+        )
+    return {
+        name: model_states(sets[name]["tasks"], list(sets[name]["models"]), sets[name]["seeds"], rep["states"])
+        for name in rep.get("experiments", [])
+    }
+
+
+def experiment_model_dir(experiment: str, task: str, family: str, seed: int | str) -> str:
+    """The convnets stage's folder of an experiment model."""
+    from neuromotor.convnets import plan as convnets_plan
+
+    return convnets_plan.experiment_dir(experiment, task, family, int(seed))
+
+
+def experiment_state_dir(experiment: str, state: ModelState) -> str:
+    return f"{OUT_DIR}/experiments/{experiment}/{state.key}"
+
+
+def experiment_outputs(experiment: str) -> dict[str, str]:
+    """{table/figure name without suffix: path} of one analysed experiment."""
+    return {name.split(".")[0]: f"{OUT_DIR}/experiments/{experiment}/{name}" for name in EXPERIMENT_OUTPUTS}
 
 
 # ---- resources -------------------------------------------------------------------------------------------------

@@ -216,13 +216,23 @@ def extract_network(
     out_rdm_table,
     out_rdm_store,
 ) -> None:
-    """Activations of one model state on its test subset (``activations.zarr``) and RDM similarity of each of its
-    layers to the oracle on the RDM sample (table + class-mean RDMs)."""
+    """Activations of one model state on its test subset (``activations.zarr``; skipped when ``out_activations`` is
+    None: the RDM-only analysis of experiment models) and RDM similarity of each of its layers to the oracle on the
+    RDM sample (table + class-mean RDMs)."""
     from neuromotor.train.runtime import select_device
 
     network, config = load_model_state(model_dir, model["state"])
     input_key = config["input_key"]
     torch_device = select_device(device)
+    batch = activations_cfg["batch_size"]
+    if out_activations is not None:
+        _store_activations(dataset, network, config, model, activations_cfg, torch_device, out_activations)
+    _network_rdms(dataset, network, model, input_key, rdm_cfg, batch, torch_device, out_rdm_table, out_rdm_store)
+
+
+def _store_activations(dataset, network, config, model, activations_cfg, torch_device, out_activations) -> None:
+    """Every layer's activations on the family's test subset, with the aligned kinematics."""
+    input_key = config["input_key"]
     batch = activations_cfg["batch_size"]
 
     n_test = act.split_length(dataset, "test")
@@ -249,8 +259,10 @@ def extract_network(
     array_attrs["kinvars"] = {"axes": ["trajectory", "variable", "time"], "rows": list(act.KINVARS_ROWS),
                               "units": "cm (0-2), deg (3-6), mm (7-31), cm/step (32)"}  # fmt: skip
     write_arrays(out_activations, {"activations": arrays}, attrs=attrs, array_attrs=array_attrs, chunk=256)
-    del layers, arrays
 
+
+def _network_rdms(dataset, network, model, input_key, rdm_cfg, batch, torch_device, out_rdm_table, out_rdm_store):
+    """RDM similarity to the oracle of every layer on the RDM sample (table and class-mean RDMs)."""
     rows, labels = _rdm_rows(dataset, rdm_cfg)
     classes = sorted(np.unique(labels).tolist())
     inputs = act.network_input(act.read_rows(dataset, "train", [input_key], rows)[input_key], input_key)

@@ -101,3 +101,21 @@ def summarise(tables: Mapping[str, Sequence[str]], *, ci_level: float, out: Mapp
     network_rdm = [row for row in merged["rdm"] if row["representation"] == "network"]
     stats += paired_statistics(network_rdm, ("task", "family"), "similarity", "rdm_similarity", ci_level)
     write_tsv(out["stats"], stats, STATS_COLUMNS)
+
+
+def summarise_rdm(
+    tables: Sequence[str], *, ci_level: float, out_rdm: str, out_stats: str, out_figure: str | None = None
+) -> list[dict]:
+    """The RDM-only analysis of a model set (``representations.experiments``): the input representations' and every
+    model state's RDM tables (``tables``) in one (``out_rdm``), the trained-vs-untrained paired tests of the
+    similarity per task, family and layer (``out_stats``, :data:`STATS_COLUMNS`), and the similarity-vs-depth
+    figure. Returns the statistics rows."""
+    rows = concatenate(tables, out_rdm)
+    network = [row for row in rows if row["representation"] == "network"]
+    stats = paired_statistics(network, ("task", "family"), "similarity", "rdm_similarity", ci_level)
+    write_tsv(out_stats, stats, STATS_COLUMNS)
+    if out_figure is not None:
+        from neuromotor.represent.figures import _rdm_figure
+
+        _rdm_figure(rows, out_figure)
+    return stats
