@@ -25,6 +25,7 @@ import os
 import socket
 import tempfile
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,7 +117,7 @@ def check_entries(data_cfg: Mapping) -> list[str]:
     for name, entry in entries(data_cfg).items():
         if entry.sha256 and (len(entry.sha256) != 64 or any(c not in "0123456789abcdef" for c in entry.sha256)):
             problems.append(f"config key 'data.{name}.sha256': {entry.sha256!r} is not a SHA-256 (64 hex digits)")
-        if entry.url and urllib.request.urlparse(entry.url).scheme not in ("http", "https", "file"):
+        if entry.url and urllib.parse.urlparse(entry.url).scheme not in ("http", "https", "file"):
             problems.append(f"config key 'data.{name}.url': {entry.url!r} is not an http, https or file URL")
         key = os.path.normpath(entry.path)
         if key in seen:
