@@ -41,7 +41,7 @@ rule vs_paper_kd:
         mem_mb=lambda wc, attempt: 1000 * attempt,
         runtime=lambda wc, attempt: 10 * attempt,
     params:
-        scale=fidelity_extract.kd_scale(config),
+        scale=fidelity_extract.kd_scale(config, len(KD_SUBJECT_FILES)),
     script:
         "../scripts/vs_paper_kd.py"
 

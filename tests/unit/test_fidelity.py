@@ -250,3 +250,77 @@ def test_one_reference_row_gives_one_row_per_solver(tmp_path):
         "input=endeffector_coords;solver=exact;suppressed=none": AGREES,
         "input=endeffector_coords;solver=liblinear;suppressed=none": DIFFERS,
     }
+
+
+# ---- extraction of the other studies' tables ---------------------------------------------------------------------
+
+FAITHFUL = ("gradient_x_input", "deeplift", "integrated_gradients", "epsilon_lrp")
+UNFAITHFUL = ("saliency", "deconvolution", "guided_backprop")
+EEG_SCALE = {"source": "synthetic", "heldout_subjects": 5, "methods": 7, "synthetic_scale": 1.0, "epochs": 11}
+
+
+def _planted_eeg_run(folder, faithful_first: bool):
+    """accuracy, ranking and deletion tables whose methods are ranked as the paper says (or the reverse)."""
+    methods = [*FAITHFUL, *UNFAITHFUL, "random"]
+    good, bad = (0.8, 0.1) if faithful_first else (0.1, 0.8)
+    score = {m: (good if m in FAITHFUL else bad) for m in methods} | {"random": 0.01}
+    ranking = [{"model": "interpretable_cnn", "rank": i + 1, "method": m, "patch_r_mean": score[m]}
+               for i, m in enumerate(methods)]  # fmt: skip
+    deletion = [{"model": "interpretable_cnn", "method": m, "sample": k, "p_target": 0.9,
+                 "p_sample_deletion": 0.9 - score[m]} for m in methods for k in range(3)]  # fmt: skip
+    accuracy = [{"model": "interpretable_cnn", "subject": s, "protocol": "honest", "accuracy": 0.7}
+                for s in (1, 2, "mean")]  # fmt: skip
+    paths = {name: folder / f"{name}.tsv" for name in ("accuracy", "ranking", "deletion")}
+    for name, rows in (("accuracy", accuracy), ("ranking", ranking), ("deletion", deletion)):
+        write_tsv(paths[name], rows)
+    return extract.eeg_measurements(paths["accuracy"], paths["ranking"], paths["deletion"])
+
+
+def test_eeg_method_ranking_agrees_when_planted_and_differs_when_reversed(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    references = load_reference(REFERENCE, "eeg")
+    agree = compare(references, _planted_eeg_run(tmp_path / "a", True), EEG_SCALE)
+    differ = compare(references, _planted_eeg_run(tmp_path / "b", False), EEG_SCALE)
+    row = next(r for r in agree if r["quantity"] == "perturbation_ranking" and r["status"] == "published")
+    assert row["verdict"] == AGREES and row["difference"] == "0.7"
+    row = next(r for r in differ if r["quantity"] == "perturbation_ranking" and r["status"] == "published")
+    assert row["verdict"] == DIFFERS and "gradient_x_input > saliency fails" in row["note"]
+    assert next(r for r in agree if r["quantity"] == "random_patch_r")["verdict"] == AGREES
+    deletion = next(r for r in agree if r["quantity"] == "deletion_ranking")
+    assert deletion["verdict"] == "not checked (unverified)" and deletion["this_run"]
+    loso = next(r for r in agree if r["quantity"] == "loso_accuracy" and r["status"] == "published")
+    assert loso["this_run"] == "70" and loso["verdict"] == NOT_COMPARABLE
+
+
+def test_emg_and_network_and_rdm_extraction(tmp_path):
+    write_tsv(tmp_path / "acc.tsv", [{"experiment": "pedalling_150W_baseline_day1", "model": "SvmLinearL2C1em2",
+                                      "accuracy_mean_pct": 97.0}])  # fmt: skip
+    write_tsv(tmp_path / "rob.tsv", [{"task": "pedalling", "size": n, "comparison": c, "in_curve": n != 78, "r": r}
+                                     for n in (6, 78) for c, r in (("baseline", 0.9), ("control", 0.2))])  # fmt: skip
+    emg = extract.emg_measurements(tmp_path / "acc.tsv", {"pedalling": tmp_path / "rob.tsv"}, 78)
+    rows = compare(load_reference(REFERENCE, "emg_signatures"), emg, {"participants": 78, "repetitions": 5})
+    verdicts = {r["quantity"]: r["verdict"] for r in rows if r["status"] == "published"}
+    assert verdicts["accuracy_vs_chance"] == AGREES  # 97 % >= 10 x 1.28 %
+    walking = [r for r in rows if r["quantity"] == "robustness_vs_control" and "walking" in r["condition"]]
+    assert walking[0]["verdict"] == MISSING
+    write_tsv(tmp_path / "final.tsv", [{"task": "art", "family": "S", "seed": 1, "configuration": "c1",
+                                        "params_original": 10, "metric": "accuracy", "val_metric": 0.5,
+                                        "test_metric": 0.4, "untrained_test_metric": 0.05}])  # fmt: skip
+    networks = extract.network_measurements(tmp_path / "final.tsv", "spindle_firing")
+    trained = next(m for m in networks if m.quantity == "trained_vs_untrained")
+    assert trained.value == {"trained": 40.0, "untrained": 5.0}  # percent
+    write_tsv(tmp_path / "rdm.tsv", [
+        {"task": "", "family": "", "seed": -1, "state": "input", "representation": "spindle_firing", "layer": 0,
+         "similarity": 0.015},
+        {"task": "", "family": "", "seed": -1, "state": "input", "representation": "spindle_info", "layer": 0,
+         "similarity": 0.5},
+        *[{"task": "art", "family": "S", "seed": 1, "state": state, "representation": "network", "layer": layer,
+           "similarity": value} for state, values in (("trained", (0.01, 0.2)), ("untrained", (0.01, 0.012)))
+          for layer, value in zip((1, 2), values)],
+    ])  # fmt: skip
+    rdm = extract.rdm_measurements(tmp_path / "rdm.tsv")
+    ordering = next(m for m in rdm if m.quantity == "rdm_last_layer_ordering")
+    assert ordering.value == {"trained_last_layer": 0.2, "best_input": 0.015, "untrained_last_layer": 0.012}
+    assert next(m for m in rdm if m.quantity == "rdm_similarity_max_layer" and m.condition["state"] == "untrained"
+                ).value == 0.012  # fmt: skip

@@ -172,3 +172,13 @@ def test_up_front_checks_of_the_released_files(files, tmp_path):
     absent = {**pcrt, "released": {**pcrt["released"], "test_path": str(tmp_path / "absent.hdf5")}}
     assert "config key 'pcrt.released.test_path'" in check_released_files(absent)[0]
     assert check_released_files(absent, pending=lambda path: path.name == "absent.hdf5") == []
+
+
+def test_generation_capacity_checks_do_not_apply_to_the_released_data():
+    from neuromotor.config import validate_config
+    from neuromotor.errors import ConfigError
+
+    change = {"labels": [1, 2], "assembly": {"n_train": 18000, "n_test": 3000}}
+    with pytest.raises(ConfigError, match="exceed the 20200 trajectories selected"):
+        validate_config({"pcrt": change})
+    validate_config({"pcrt": {**change, "source": "released"}})  # checked against the files instead

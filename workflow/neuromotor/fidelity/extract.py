@@ -112,6 +112,10 @@ def final_configurations(final: Path_ | None) -> dict[str, str]:
             for row in read_tsv(final, ("family", "configuration"))}  # fmt: skip
 
 
+RDM_PUBLISHED_INPUTS = ("spindle_firing", "muscle_coords", "joint_coords", "endeffector_coords")
+"""The inputs whose RDM similarity the paper reports (``best_input`` of the last-layer ordering is their maximum)."""
+
+
 def rdm_measurements(rdm: Path_ | None) -> list[Measurement]:
     """From ``representations/summary/rdm.tsv``: similarity to the oracle of every input and every network layer
     (per seed and state), each network's last layer, its untrained maximum, and the last-layer orderings."""
@@ -135,7 +139,8 @@ def rdm_measurements(rdm: Path_ | None) -> list[Measurement]:
         last = max(layers)
         out.append(Measurement("rdm_similarity_last_layer", base, layers[last], note=f"layer {last}"))
         out.append(Measurement("rdm_similarity_max_layer", base, max(layers.values())))
-    best_input = max(inputs.values()) if inputs else float("nan")
+    published = [inputs[name] for name in RDM_PUBLISHED_INPUTS if name in inputs]
+    best_input = max(published) if published else float("nan")
     for (task, family, seed, state), layers in networks.items():
         if state != "trained":
             continue
@@ -198,10 +203,11 @@ def kd_measurements(table: Path_, subjects: Path_) -> list[Measurement]:
     return out
 
 
-def kd_scale(config: Mapping) -> dict:
+def kd_scale(config: Mapping, subjects: int) -> dict:
+    """The KD run's size: data source, ``subjects`` (the subject files the plan found or writes), folds, epochs,
+    networks."""
     kd = config["kd"]
-    subjects = kd["synthetic"]["subjects"] if kd["data"]["source"] == "synthetic" else kd.get("subjects", 8)
-    return {"source": kd["data"]["source"], "subjects": subjects, "folds": len(kd["folds"]),
+    return {"source": kd["data"]["source"], "subjects": int(subjects), "folds": len(kd["folds"]),
             "epochs": kd["train"]["epochs"], "models": len(kd["models"])}  # fmt: skip
 
 
@@ -215,7 +221,7 @@ def eeg_measurements(accuracy: Path_, ranking: Path_, deletion: Path_) -> list[M
     deletion (deletion test) per model, and the random control's patch correlation."""
     out = []
     for row in read_tsv(accuracy, ("model", "subject", "protocol", "accuracy")):
-        if str(row["subject"]) == "all":
+        if str(row["subject"]) == "mean":
             out.append(Measurement("loso_accuracy", {"model": row["model"], "protocol": row["protocol"]},
                                    100.0 * float(row["accuracy"])))  # fmt: skip
     patch = defaultdict(dict)
@@ -235,6 +241,8 @@ def eeg_measurements(accuracy: Path_, ranking: Path_, deletion: Path_) -> list[M
 
 
 def eeg_scale(config: Mapping) -> dict:
+    """The EEG run's size: data source, held-out subjects, attribution methods (without the random control),
+    synthetic scale, training epochs."""
     eeg = config["eeg"]
     return {"source": eeg["data"]["source"], "heldout_subjects": len(eeg["subjects"]),
             "methods": len([m for m in eeg["attribution"]["methods"] if m != "random"]),
@@ -266,6 +274,7 @@ def emg_measurements(accuracy_summary: Path_, robustness: Mapping[str, Path_], p
 
 
 def emg_scale(config: Mapping, participants: int) -> dict:
+    """The EMG run's size: data source, ``participants`` (of the baseline file), subset repetitions and sizes."""
     emg = config["emg_signatures"]
     return {"source": emg["data"]["source"], "participants": participants,
             "repetitions": emg["subsample"]["repetitions"], "sizes": len(emg["subsample"]["sizes"])}  # fmt: skip
