@@ -178,3 +178,18 @@ def test_inputs_still_to_download_are_planned_not_rejected(tmp_path):
     planned = Workflow(tmp_path, config).planned_jobs("pcrt", "eeg")
     assert planned["data_uci_characters"] == 1 and planned["data_eeg_drowsiness"] == 1
     assert planned["pcrt_characters"] == 1 and planned["eeg_train"] >= 1
+
+
+@pytest.mark.parametrize("served", ["other file", "truncated"])
+def test_a_bad_download_is_rejected_and_nothing_is_kept(tmp_path, published, served):
+    files, _ = published
+    good = files["train"].read_bytes()
+    body = files["test"].read_bytes() if served == "other file" else ("truncated", good[: len(good) // 3])
+    with FileServer({"/train.hdf5": body}) as server:
+        urls = {"train": server.url("/train.hdf5"), "test": server.url("/absent.hdf5")}
+        workflow = Workflow(tmp_path, released_config(urls, {split: sha256(path) for split, path in files.items()}))
+        result = workflow.run("downloads/pcr_dataset_train.hdf5", cores=1, check=False)
+    assert result.returncode != 0
+    expected = "sha256 is" if served == "other file" else "truncated response"
+    assert expected in result.stdout + result.stderr
+    assert not list((tmp_path / "downloads").glob("*")) and not list((tmp_path / "downloads").glob(".*"))
