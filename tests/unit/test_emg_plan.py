@@ -77,6 +77,8 @@ def test_figures_are_written_and_check_their_inputs(tmp_path):
     rows = [{"size": n, "comparison": c, "in_curve": n in (4, 6), "r": r, "ci_low": r - 0.1, "ci_high": r + 0.05}
             for n in (2, 4, 6, 8) for c, r in (("baseline", 0.9), ("control", 0.1), ("within", 0.8))]
     plot_robustness(rows, "pedalling", tmp_path / "robustness.png")
+    no_curve = [{**row, "in_curve": False, "ci_low": float("nan"), "ci_high": float("nan")} for row in rows]
+    plot_robustness(no_curve, "pedalling", tmp_path / "no_curve.png")  # sizes 2 and all only: no interval to draw
     plot_cross_condition([{"comparison": "a_vs_b", "r": 0.8, "ci_low": 0.7, "ci_high": 0.85, "n": 5}],
                          tmp_path / "cross.png")
     with pytest.raises(ValueError, match="plot_accuracy: summary row lacks the keys"):

@@ -155,7 +155,7 @@ def plot_robustness(rows: Sequence[Mapping], task: str, out_png: str | Path) -> 
         ax.fill_between(n, [row["ci_low"] for row in points], [row["ci_high"] for row in points], color=colour,
                         alpha=0.2, linewidth=0)
         drawn += 1
-    ax.set_ylim(min(0.0, *(row["ci_low"] for row in rows if np.isfinite(row["ci_low"]))) if rows else 0.0, 1.0)
+    ax.set_ylim(min([0.0, *(row["ci_low"] for row in rows if np.isfinite(row["ci_low"]))]), 1.0)
     ax.set_xlabel("participants in the training data (N)")
     ax.set_ylabel("signature correlation r (95 % CI)")
     ax.set_title(f"{task}: robustness to the number of participants", fontsize=9)
