@@ -1065,20 +1065,44 @@ def fidelity_svm_summaries():
     }
 
 
+def fidelity_model_sets():
+    """Every model set of this plan with a table (``final``: convnets/final.tsv; each of convnets.experiments: its
+    models.tsv) -> its network input."""
+    sets = {}
+    if f"{CONVNETS_DIR}/final.tsv" in convnets_plan.target_paths(CONVNETS):
+        sets["final"] = CONVNETS["final"]["input_key"]
+    for name, spec in CONVNETS.get("experiments", {}).items():
+        sets[name] = spec.get("input_key", "spindle_info")
+    return sets
+
+
+def fidelity_rdm_sets():
+    """The model sets with an RDM table: final (when its models are analysed) and representations.experiments."""
+    sets = ["final"] if REPRESENT_STATES and "final" in fidelity_model_sets() else []
+    return sets + [name for name in REPRESENT_EXPERIMENTS if name in fidelity_model_sets()]
+
+
 def fidelity_deepdraw_inputs():
-    """The result tables of the DeepDraw stages this plan runs (SVM, convnets, representations)."""
-    targets = set(convnets_plan.target_paths(CONVNETS))
+    """The result tables of the DeepDraw stages this plan runs (SVM per solver, the model sets' tables, the search
+    summaries, the RDM tables)."""
     inputs = {"reference": FIDELITY_REFERENCE}
     inputs |= {
         f"svm_{solver}": path for solver, path in fidelity_svm_summaries().items()
     }
-    final = f"{CONVNETS_DIR}/final.tsv"
-    if final in targets:
-        inputs["final"] = final
+    for name in fidelity_model_sets():
+        inputs[f"models_{name}"] = (
+            f"{CONVNETS_DIR}/final.tsv"
+            if name == "final"
+            else convnets_plan.experiment_table(name)
+        )
+    for name in fidelity_rdm_sets():
+        inputs[f"rdm_{name}"] = (
+            f"{REPRESENT_DIR}/summary/rdm.tsv"
+            if name == "final"
+            else f"{REPRESENT_DIR}/experiments/{name}/rdm.tsv"
+        )
     inputs["search"] = [
         convnets_plan.summary_path(run["task"], run["input_key"])
         for run in convnets_plan.search_runs(CONVNETS)
     ]
-    if REPRESENT_STATES:
-        inputs["rdm"] = f"{REPRESENT_DIR}/summary/rdm.tsv"
     return inputs

@@ -18,7 +18,8 @@ rule vs_paper_deepdraw:
     params:
         scale=fidelity_extract.deepdraw_scale(config),
         solvers=list(fidelity_svm_summaries()),
-        final_input_key=CONVNETS["final"]["input_key"],
+        model_sets=fidelity_model_sets(),
+        rdm_sets=fidelity_rdm_sets(),
     script:
         "../scripts/vs_paper_deepdraw.py"
 

@@ -23,14 +23,12 @@ def published_parameter_counts(reference):
 
 
 log_to(snakemake.log[0])
-inputs = snakemake.input
-final = inputs.get("final") if "final" in inputs.keys() else None
-rdm = inputs.get("rdm") if "rdm" in inputs.keys() else None
-scale = dict(snakemake.params.scale) | extract.final_configurations(final)
-measurements = extract.svm_measurements({solver: inputs[f"svm_{solver}"] for solver in snakemake.params.solvers})
-measurements += extract.network_measurements(
-    final, snakemake.params.final_input_key, list(inputs.search), published_parameter_counts(inputs.reference)
-)
-measurements += extract.rdm_measurements(rdm)
-write_vs_paper(inputs.reference, "deepdraw", measurements, scale, out_tsv=snakemake.output.table,
+inputs, params = snakemake.input, snakemake.params
+model_sets = {name: (inputs[f"models_{name}"], key) for name, key in params.model_sets.items()}
+rdm_sets = {name: (inputs[f"rdm_{name}"], *model_sets[name]) for name in params.rdm_sets}
+measurements = extract.svm_measurements({solver: inputs[f"svm_{solver}"] for solver in params.solvers})
+counts = published_parameter_counts(inputs.reference)
+measurements += extract.network_measurements(model_sets, list(inputs.search), counts)
+measurements += extract.rdm_measurements(rdm_sets)
+write_vs_paper(inputs.reference, "deepdraw", measurements, params.scale, out_tsv=snakemake.output.table,
                out_png=snakemake.output.figure, out_html=snakemake.output.html)  # fmt: skip

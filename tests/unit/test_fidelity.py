@@ -307,9 +307,10 @@ def test_emg_and_network_and_rdm_extraction(tmp_path):
     write_tsv(tmp_path / "final.tsv", [{"task": "art", "family": "S", "seed": 1, "configuration": "c1",
                                         "params_original": 10, "metric": "accuracy", "val_metric": 0.5,
                                         "test_metric": 0.4, "untrained_test_metric": 0.05}])  # fmt: skip
-    networks = extract.network_measurements(tmp_path / "final.tsv", "spindle_firing")
+    networks = extract.network_measurements({"exp4": (tmp_path / "final.tsv", "spindle_firing")})
     trained = next(m for m in networks if m.quantity == "trained_vs_untrained")
     assert trained.value == {"trained": 40.0, "untrained": 5.0}  # percent
+    assert trained.condition["models"] == "exp4" and trained.condition["configuration"] == "c1"
     write_tsv(tmp_path / "rdm.tsv", [
         {"task": "", "family": "", "seed": -1, "state": "input", "representation": "spindle_firing", "layer": 0,
          "similarity": 0.015},
@@ -319,8 +320,36 @@ def test_emg_and_network_and_rdm_extraction(tmp_path):
            "similarity": value} for state, values in (("trained", (0.01, 0.2)), ("untrained", (0.01, 0.012)))
           for layer, value in zip((1, 2), values)],
     ])  # fmt: skip
-    rdm = extract.rdm_measurements(tmp_path / "rdm.tsv")
+    rdm = extract.rdm_measurements({"exp4": (tmp_path / "rdm.tsv", tmp_path / "final.tsv", "spindle_firing")})
     ordering = next(m for m in rdm if m.quantity == "rdm_last_layer_ordering")
     assert ordering.value == {"trained_last_layer": 0.2, "best_input": 0.015, "untrained_last_layer": 0.012}
     assert next(m for m in rdm if m.quantity == "rdm_similarity_max_layer" and m.condition["state"] == "untrained"
                 ).value == 0.012  # fmt: skip
+    layer = next(m for m in rdm if m.quantity == "rdm_similarity" and m.condition.get("layer") == "2"
+                 and m.condition["state"] == "trained")  # fmt: skip
+    assert layer.condition | {} == {"models": "exp4", "task": "art", "family": "S", "seed": "1", "configuration": "c1",
+                                    "input_key": "spindle_firing", "state": "trained", "layer": "2"}
+
+
+def test_the_published_networks_are_compared_and_others_reported_missing(tmp_path):
+    """The per-layer RDM similarities are of the published S-5272 (1 channel): a run of that network is judged, a
+    run of another configuration gives 'missing from this run' naming what it has."""
+    s5272 = "spatial_temporal_4_8-16-16-32_64-64-64-64_5272"
+    layers = [0.013, 0.010, 0.012, 0.013, 0.014, 0.024, 0.05, 0.21]
+    for name, configuration in (("published", s5272), ("other", "spatial_temporal_2_8-8_16-16_5292")):
+        folder = tmp_path / name
+        folder.mkdir()
+        write_tsv(folder / "models.tsv", [{"task": "art", "family": "S", "seed": 1, "configuration": configuration}])
+        write_tsv(folder / "rdm.tsv", [{"task": "art", "family": "S", "seed": 1, "state": "trained",
+                                        "representation": "network", "layer": k + 1, "similarity": v}
+                                       for k, v in enumerate(layers)])  # fmt: skip
+    scale = {"n_train": 160000, "n_labels": 20, "rdm_per_class": 200}
+    references = [r for r in load_reference(REFERENCE, "deepdraw") if r.quantity == "rdm_similarity"
+                  and dict(r.condition).get("family") == "S"]  # fmt: skip
+    published = compare(references, extract.rdm_measurements(
+        {"exp4": (tmp_path / "published/rdm.tsv", tmp_path / "published/models.tsv", "spindle_firing")}), scale)
+    assert [r["verdict"] for r in published] == [AGREES] * 8
+    other = compare(references, extract.rdm_measurements(
+        {"final": (tmp_path / "other/rdm.tsv", tmp_path / "other/models.tsv", "spindle_firing")}), scale)
+    assert {r["verdict"] for r in other} == {MISSING}
+    assert "configuration=spatial_temporal_2_8-8_16-16_5292" in other[0]["note"]

@@ -1,5 +1,5 @@
-"""The vs_paper stage through Snakemake on the tiny KD plan: the table, its HTML page and figure, honest verdicts
-at this scale, the report section, and a rerun when the reference table changes."""
+"""The vs_paper stage through Snakemake on the tiny KD plan (the table, its HTML page and figure, honest verdicts at
+this scale, the report section, a rerun when the reference table changes) and on the tiny DeepDraw stages."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from neuromotor.io.tables import read_tsv
-from tests.runner import Workflow
+from tests.runner import TINY_CONFIG, Workflow, merge
 from tests.workflow.test_kd_workflow import KD_CONFIG
 
 pytestmark = [pytest.mark.workflow, pytest.mark.slow]
@@ -50,3 +50,50 @@ def test_a_changed_reference_table_reruns_the_comparison(kd_vs_paper, tmp_path):
     (workflow.path / "resources").symlink_to(resources)
     planned = workflow.planned_jobs("vs_paper_kd")
     assert planned.get("vs_paper_kd") == 1 and "kd_teacher" not in planned
+
+
+DEEPDRAW = merge(
+    TINY_CONFIG,
+    {
+        "svm": {"variants": ["full"]},
+        "convnets": {
+            "search": {
+                "n_per_family": 1,
+                "epochs": 1,
+                "runs": [{"task": "art", "input_key": "spindle_firing", "families": ["S"]}],
+                "space": {"n_layers": [1], "channels": [8], "spatial_strides": [2], "temporal_strides": [3]},
+            },
+            "final": {"families": ["S"], "tasks": ["art"], "seeds": [1], "epochs": 1, "input_key": "spindle_firing"},
+            "train": {"conv": {"batch_size": 4}, "val_interval": 2},
+        },
+        "representations": {
+            "tasks": ["art"],
+            "families": ["S"],
+            "activations": {"fraction": {"S": 1.0, "TS": 1.0, "ST": 1.0, "LSTM": 1.0}},
+            "rdm": {"per_class": 4},
+            "tsne": {"n_pca": 3},
+            "tuning": {"labels": "auc", "min_trajectories": 2},
+            "cka": {"sweep": False},
+        },
+    },
+)
+
+
+def test_deepdraw_comparison_reads_every_stage(tiny_run, tmp_path):
+    """SVM, networks and representations of the tiny PCRT dataset: each stage's quantities appear with this run's
+    values, at this scale never 'agrees' or 'differs' except the exact parameter counts."""
+    workflow = Workflow(tmp_path / "deepdraw", DEEPDRAW)
+    shutil.copytree(tiny_run.path / "results/pcrt", workflow.path / "results/pcrt", symlinks=True)
+    workflow.run("vs_paper_deepdraw")
+    rows = read_tsv(workflow.path / "results/deepdraw/vs_paper.tsv")
+    measured = {r["quantity"] for r in rows if r["this_run"] != ""}
+    assert {"svm_multiclass_accuracy", "untrained_test_accuracy", "rdm_similarity", "parameter_count",
+            "rdm_last_layer_ordering"} <= measured  # fmt: skip
+    svm = [r for r in rows if r["quantity"] == "svm_multiclass_accuracy" and "suppressed=none" in r["condition"]]
+    assert len(svm) == 4 and all("solver=exact" in r["condition"] for r in svm)
+    assert {r["verdict"] for r in svm} == {"not comparable at this scale"}
+    suppressed = [r for r in rows if r["quantity"] == "svm_multiclass_accuracy" and "size_plane" in r["condition"]]
+    assert {r["verdict"] for r in suppressed} == {"missing from this run"}  # the plan runs the full variant only
+    judged = {r["quantity"] for r in rows if r["verdict"] in ("agrees", "differs")}
+    assert judged == {"parameter_count"}
+    assert {r["verdict"] for r in rows if r["quantity"] == "parameter_count"} == {"agrees"}

@@ -63,22 +63,24 @@ def svm_measurements(summaries: Mapping[str, Path_]) -> list[Measurement]:
 
 
 def network_measurements(
-    final: Path_ | None, final_input_key: str, search_summaries: Sequence[Path_] = (),
+    model_sets: Mapping[str, tuple[Path_, str]], search_summaries: Sequence[Path_] = (),
     parameter_counts: Mapping[tuple[str, str], int] | None = None,
 ) -> list[Measurement]:  # fmt: skip
-    """From ``convnets/final.tsv`` (its models trained on ``final_input_key``) and the search ``summary.tsv`` s:
-    test and validation accuracy (%) per final model, its untrained control, trained vs untrained, the best searched
-    model's test accuracy per (task, family, input), and parameter counts (the run's models, plus
-    ``parameter_counts``: (configuration, input_key) -> count of architectures built by this code but not trained)."""
+    """From the tables of the run's model sets (``set name -> (table, input_key)``: ``final`` ->
+    ``convnets/final.tsv``, each set of ``convnets.experiments`` -> its ``models.tsv``, all with the columns of
+    final.tsv) and the search ``summary.tsv`` s: test and validation accuracy (%) per trained model, its untrained
+    control, trained vs untrained, the best searched model's test accuracy per (task, family, input), and parameter
+    counts (the run's models, plus ``parameter_counts``: (configuration, input_key) -> count of architectures built
+    by this code but not trained). Conditions carry ``models`` (the set), ``configuration`` and ``input_key``."""
     out, counts = [], {}
-    if final is not None:
-        for row in read_tsv(final, ("task", "family", "seed", "configuration", "params_original", "metric",
+    for name, (table, input_key) in model_sets.items():
+        for row in read_tsv(table, ("task", "family", "seed", "configuration", "params_original", "metric",
                                     "val_metric", "test_metric", "untrained_test_metric")):  # fmt: skip
-            counts[(row["configuration"], final_input_key)] = (int(row["params_original"]), "trained in this run")
+            counts[(row["configuration"], input_key)] = (int(row["params_original"]), "trained in this run")
             if row["metric"] != "accuracy":
                 continue
-            condition = {"task": row["task"], "family": row["family"], "seed": str(row["seed"]),
-                         "input_key": final_input_key, "configuration": row["configuration"]}  # fmt: skip
+            condition = {"task": row["task"], "family": row["family"], "seed": str(row["seed"]), "models": name,
+                         "input_key": input_key, "configuration": row["configuration"]}  # fmt: skip
             trained, untrained = _percent(row, "test_metric"), _percent(row, "untrained_test_metric")
             out.append(Measurement("network_test_accuracy", condition, trained))
             out.append(Measurement("network_val_accuracy", condition, _percent(row, "val_metric")))
@@ -104,36 +106,34 @@ def network_measurements(
     return out
 
 
-def final_configurations(final: Path_ | None) -> dict[str, str]:
-    """``<family>_configuration`` -> the configuration of the family's final models (scale keys)."""
-    if final is None:
-        return {}
-    return {f"{row['family']}_configuration": row["configuration"]
-            for row in read_tsv(final, ("family", "configuration"))}  # fmt: skip
-
-
 RDM_PUBLISHED_INPUTS = ("spindle_firing", "muscle_coords", "joint_coords", "endeffector_coords")
 """The inputs whose RDM similarity the paper reports (``best_input`` of the last-layer ordering is their maximum)."""
 
 
-def rdm_measurements(rdm: Path_ | None) -> list[Measurement]:
-    """From ``representations/summary/rdm.tsv``: similarity to the oracle of every input and every network layer
-    (per seed and state), each network's last layer, its untrained maximum, and the last-layer orderings."""
-    if rdm is None:
-        return []
-    rows = read_tsv(rdm, ("task", "family", "seed", "state", "representation", "layer", "similarity"))
-    out = []
-    inputs = {row["representation"]: float(row["similarity"]) for row in rows if row["state"] == "input"}
-    for name, value in inputs.items():
-        out.append(Measurement("rdm_similarity", {"state": "input", "representation": name}, value))
+def rdm_measurements(model_sets: Mapping[str, tuple[Path_, Path_, str]]) -> list[Measurement]:
+    """From the RDM tables of the run's model sets (``set name -> (rdm.tsv, the set's model table, input_key)``:
+    ``final`` -> ``representations/summary/rdm.tsv`` and ``convnets/final.tsv``, each set of
+    ``representations.experiments`` -> its ``experiments/<set>/rdm.tsv`` and ``models.tsv``): similarity to the
+    oracle of every input (once) and every network layer (per seed and state), each network's last layer, its
+    largest, and the last-layer orderings. Network conditions carry ``models``, ``configuration`` and
+    ``input_key``."""
+    out, inputs = [], {}
     networks = defaultdict(dict)
-    for row in rows:
-        if row["state"] != "input":
-            networks[(row["task"], row["family"], str(row["seed"]), row["state"])][int(row["layer"])] = float(
-                row["similarity"]
-            )
-    for (task, family, seed, state), layers in networks.items():
-        base = {"task": task, "family": family, "seed": seed, "state": state}
+    for name, (rdm, models, input_key) in model_sets.items():
+        configurations = {(row["task"], row["family"], str(row["seed"])): row["configuration"]
+                          for row in read_tsv(models, ("task", "family", "seed", "configuration"))}  # fmt: skip
+        for row in read_tsv(rdm, ("task", "family", "seed", "state", "representation", "layer", "similarity")):
+            if row["state"] == "input":
+                inputs.setdefault(row["representation"], float(row["similarity"]))
+                continue
+            key = (row["task"], row["family"], str(row["seed"]))
+            base = (name, *key, configurations.get(key, "?"), input_key)
+            networks[(*base, row["state"])][int(row["layer"])] = float(row["similarity"])
+    for representation, value in inputs.items():
+        out.append(Measurement("rdm_similarity", {"state": "input", "representation": representation}, value))
+    for (name, task, family, seed, configuration, input_key, state), layers in networks.items():
+        base = {"models": name, "task": task, "family": family, "seed": seed, "configuration": configuration,
+                "input_key": input_key, "state": state}  # fmt: skip
         for layer, value in sorted(layers.items()):
             out.append(Measurement("rdm_similarity", base | {"layer": str(layer)}, value))
         last = max(layers)
@@ -141,14 +141,16 @@ def rdm_measurements(rdm: Path_ | None) -> list[Measurement]:
         out.append(Measurement("rdm_similarity_max_layer", base, max(layers.values())))
     published = [inputs[name] for name in RDM_PUBLISHED_INPUTS if name in inputs]
     best_input = max(published) if published else float("nan")
-    for (task, family, seed, state), layers in networks.items():
+    for (name, task, family, seed, configuration, input_key, state), layers in networks.items():
         if state != "trained":
             continue
         values = {"trained_last_layer": layers[max(layers)], "best_input": best_input}
-        control = networks.get((task, family, seed, "untrained"))
+        control = networks.get((name, task, family, seed, configuration, input_key, "untrained"))
         if control:
             values["untrained_last_layer"] = control[max(control)]
-        out.append(Measurement("rdm_last_layer_ordering", {"task": task, "family": family, "seed": seed}, values))
+        condition = {"models": name, "task": task, "family": family, "seed": seed, "configuration": configuration,
+                     "input_key": input_key}  # fmt: skip
+        out.append(Measurement("rdm_last_layer_ordering", condition, values))
     return out
 
 
