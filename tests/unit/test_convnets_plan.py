@@ -233,6 +233,9 @@ def test_rungs_follow_eta_and_the_search_epochs():
     assert plan.rung_epochs(_halving(min_epochs=5, eta=2, epochs=20), run) == [5, 10, 20]
     assert plan.rung_epochs(_halving(min_epochs=60), run) == [50]  # min_epochs beyond the search: one rung
     assert plan.rung_sizes(5, 3, 4) == [5, 2, 1, 1] and plan.rung_sizes(0, 3, 2) == [0, 0]
+    shared = validate_config({"convnets": {"search": {"n_per_family": 50, "models_per_job": 4}}})["convnets"]
+    assert plan.uses_rungs(shared, plan.search_runs(shared)[0]) and len(plan.part_jobs(shared)) == 4 * 13
+    assert [r["epochs"] for r in plan.rung_plan(shared, plan.search_runs(shared)[0])] == [50]  # full: one rung
     full = validate_config({"convnets": {"search": {"n_per_family": 50}}})["convnets"]
     assert plan.rung_epochs(full, plan.search_runs(full)[0]) == [50] and not plan.uses_rungs(
         full, plan.search_runs(full)[0]

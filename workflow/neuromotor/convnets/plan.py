@@ -20,6 +20,8 @@ Paths (relative to the working directory):
 
 from __future__ import annotations
 
+import functools
+import json
 import math
 import zlib
 from collections.abc import Mapping, Sequence
@@ -144,19 +146,16 @@ def run_of(cfg: Mapping, task: str, input_key: str) -> dict:
 
 def search_models(cfg: Mapping) -> list[dict]:
     """Every search job: {task, input_key, family, configuration}, in run, family, sampling order."""
-    search = cfg["search"]
     jobs = []
     for run in search_runs(cfg):
         for family in run["families"]:
-            for arch in sample_configurations(
-                family, search["n_per_family"], search["seed"], search["space"], search["lstm_space"]
-            ):
+            for configuration in family_order(cfg, family):
                 jobs.append(
                     {
                         "task": run["task"],
                         "input_key": run["input_key"],
                         "family": family,
-                        "configuration": configuration_name(arch),
+                        "configuration": configuration,
                     }
                 )
     return jobs
@@ -244,8 +243,15 @@ def part_jobs(cfg: Mapping) -> list[dict]:
 def family_order(cfg: Mapping, family: str) -> list[str]:
     """The configurations of a family's search in sampling order."""
     search = cfg["search"]
-    archs = sample_configurations(family, search["n_per_family"], search["seed"], search["space"], search["lstm_space"])
-    return [configuration_name(arch) for arch in archs]
+    spaces = json.dumps([search["space"], search["lstm_space"]], sort_keys=True)
+    return list(_family_order(family, int(search["n_per_family"]), int(search["seed"]), spaces))
+
+
+@functools.lru_cache(maxsize=64)
+def _family_order(family: str, n: int, seed: int, spaces: str) -> tuple[str, ...]:
+    """Cached :func:`family_order` (planning asks for it once per part job)."""
+    space, lstm_space = json.loads(spaces)
+    return tuple(configuration_name(arch) for arch in sample_configurations(family, n, seed, space, lstm_space))
 
 
 def previous_parts(cfg: Mapping, task: str, input_key: str, family: str, rung: int) -> list[str]:
@@ -514,6 +520,7 @@ def feature_sizes(arch: Architecture, in_channels: int = 2) -> list[tuple[int, i
     return sizes
 
 
+@functools.lru_cache(maxsize=4096)
 def forward_macs(arch: Architecture, in_channels: int = 2) -> int:
     """Multiply-accumulates of one forward pass per sample (convolutions and the LSTM; heads neglected)."""
     macs = sum(c_in * c_out * elements * kernel for c_in, c_out, elements, kernel in feature_sizes(arch, in_channels))
@@ -562,16 +569,28 @@ def part_architectures(
     costliest of the family's sampled configurations, as many as the job has slots."""
     from pathlib import Path
 
-    from neuromotor.io.tables import read_tsv
+    if rung == 0:
+        names = part_configurations(cfg, task, input_key, family, rung, part)
+    elif all(Path(d, "models.tsv").is_file() for d in previous):
+        from neuromotor.io.tables import read_tsv  # (imports zarr: only once the files are there)
 
-    if rung == 0 or all(Path(d, "models.tsv").is_file() for d in previous):
-        rows = [row for d in previous for row in read_tsv(Path(d, "models.tsv"))] if rung else ()
+        rows = [row for d in previous for row in read_tsv(Path(d, "models.tsv"))]
         names = part_configurations(cfg, task, input_key, family, rung, part, rows)
     else:
         per_job = int(cfg["search"].get("models_per_job", 1))
-        order = family_order(cfg, family)
-        names = sorted(order, key=lambda name: -forward_macs(parse_name(name).architecture))[:per_job]
-    return [parse_name(name).architecture for name in names]
+        names = _costliest(tuple(family_order(cfg, family)))[:per_job]
+    return [_architecture(name) for name in names]
+
+
+@functools.lru_cache(maxsize=4096)
+def _architecture(name: str) -> Architecture:
+    return parse_name(name).architecture
+
+
+@functools.lru_cache(maxsize=64)
+def _costliest(order: tuple[str, ...]) -> tuple[str, ...]:
+    """Configurations by forward cost, costliest first (ties: sampling order)."""
+    return tuple(sorted(order, key=lambda name: -forward_macs(_architecture(name))))
 
 
 def job_memory_mb(arch: Architecture, input_key: str, n_samples: int, batch_size: int, eval_batch_size: int) -> int:
