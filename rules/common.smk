@@ -75,10 +75,26 @@ def pcrt_surrogate_path():
     return f"{PCRT_DIR}/surrogate/{Path(model).stem}-{PCRT['muscle']['quantity']}-{key}.npz"
 
 
+def pcrt_table_path():
+    """Muscle tables are cached per (model file content, quantity, grid and trust-map settings)."""
+    from neuromotor.pcrt.muscle_table import table_file_name
+
+    model = PCRT["muscle"]["model_path"]
+    known = data_sha256(model)  # a file still to be downloaded is identified by its configured checksum
+    if not known and not Path(model).is_file():
+        raise WorkflowError(
+            f"config key 'pcrt.muscle.model_path': {model} does not exist; expected an OpenSim .osim file"
+        )
+    name = table_file_name(model, known or file_digest(model), PCRT["muscle"]["quantity"], PCRT["muscle"]["table"])
+    return f"{PCRT_DIR}/muscle_table/{name}"
+
+
 def pcrt_muscle_inputs(wildcards):
-    """The surrogate when generation uses it, the model file otherwise."""
+    """The surrogate when generation uses it, the model file otherwise (and the table with the table backend)."""
     if PCRT["muscle"]["backend"] == "surrogate":
         return {"surrogate": pcrt_surrogate_path()}
+    if PCRT["muscle"]["backend"] == "table":
+        return {"table": pcrt_table_path(), "model": PCRT["muscle"]["model_path"]}
     return {"model": PCRT["muscle"]["model_path"]}
 
 
@@ -159,6 +175,8 @@ def pcrt_report_inputs():
             f"{PCRT_DIR}/figures/surrogate_{name}.png"
             for name in ("uniform", "trajectories")
         ]
+    if PCRT["muscle"]["backend"] == "table":
+        inputs += [f"{PCRT_DIR}/muscle_table_validation.json", f"{PCRT_DIR}/figures/muscle_table_validation.png"]
     return inputs
 
 

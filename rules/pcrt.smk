@@ -67,6 +67,27 @@ rule pcrt_surrogate:
         "../scripts/pcrt_surrogate.py"
 
 
+rule pcrt_muscle_table:
+    input:
+        model=PCRT["muscle"]["model_path"],
+    output:
+        f"{PCRT_DIR}/muscle_table/{{name}}.npz",
+    log:
+        "logs/pcrt/muscle_table_{name}.log",
+    benchmark:
+        "benchmarks/pcrt/muscle_table_{name}.tsv"
+    conda:
+        "../envs/neuromotor.yaml"
+    threads: PCRT["muscle"]["table"]["processes"]
+    resources:
+        mem_mb=lambda wc, attempt: 4000 * attempt,
+        runtime=lambda wc, attempt: 240 * attempt,
+    params:
+        muscle=PCRT["muscle"],
+    script:
+        "../scripts/pcrt_muscle_table.py"
+
+
 rule pcrt_generate:
     input:
         unpack(pcrt_muscle_inputs),
@@ -163,6 +184,52 @@ rule pcrt_surrogate_report:
         seed=SEED,
     script:
         "../scripts/pcrt_surrogate_report.py"
+
+
+rule pcrt_table_report:
+    input:
+        table=pcrt_table_path() if PCRT["muscle"]["backend"] == "table" else [],
+        shards=pcrt_shard_paths(),
+        model=PCRT["muscle"]["model_path"],
+    output:
+        f"{PCRT_DIR}/muscle_table_validation.json",
+    log:
+        "logs/pcrt/muscle_table_report.log",
+    benchmark:
+        "benchmarks/pcrt/muscle_table_report.tsv"
+    conda:
+        "../envs/neuromotor.yaml"
+    threads: 1
+    resources:
+        mem_mb=lambda wc, attempt: 2000 * attempt,
+        runtime=lambda wc, attempt: 60 * attempt,
+    params:
+        muscle=PCRT["muscle"],
+        seed=SEED,
+    script:
+        "../scripts/pcrt_table_report.py"
+
+
+rule pcrt_table_figure:
+    input:
+        f"{PCRT_DIR}/muscle_table_validation.json",
+    output:
+        report(
+            f"{PCRT_DIR}/figures/muscle_table_validation.png",
+            caption="../workflow/report/pcrt_muscle_table.rst",
+            category="PCRT dataset",
+            subcategory="muscle table",
+        ),
+    log:
+        "logs/pcrt/muscle_table_figure.log",
+    conda:
+        "../envs/neuromotor.yaml"
+    threads: 1
+    resources:
+        mem_mb=lambda wc, attempt: 1000 * attempt,
+        runtime=lambda wc, attempt: 10 * attempt,
+    script:
+        "../scripts/pcrt_table_figure.py"
 
 
 rule pcrt_figures:

@@ -11,6 +11,7 @@ make_shard(
     characters_path=snakemake.input.characters,
     startpoints_path=snakemake.input.startpoints,
     surrogate_path=snakemake.input.get("surrogate"),
+    table_path=snakemake.input.get("table"),
     pcrt_cfg=snakemake.params.pcrt,
     seed=snakemake.params.seed,
     out=snakemake.output[0],

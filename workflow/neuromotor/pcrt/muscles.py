@@ -212,6 +212,58 @@ class OpenSimArm:
                 out[row] = [m.getFiberLength(self.state) for m in self._muscles]
         return out * METRES_TO_MM
 
+    def evaluate_selected(
+        self, joints_deg, selected, quantity: str = "fiber_length", failure_as_nan: bool = False
+    ) -> np.ndarray:
+        """Like :meth:`evaluate`, but equilibrates and reads only the selected muscles of each posture.
+
+        Each muscle's equilibrium depends only on the posture, so the selected values equal those of
+        :meth:`evaluate` (bit for bit); the cost is one posture update per row with any selection plus the
+        selected muscles' path and equilibrium computations.
+
+        Args:
+            joints_deg: (N, 4) joint angles in degrees, columns in ``coordinate_names`` order.
+            selected: (N, n_muscles) bool, the (posture, muscle) pairs to evaluate.
+            quantity: ``"fiber_length"`` or ``"mtu_length"``.
+            failure_as_nan: give NaN where OpenSim finds no muscle equilibrium instead of raising.
+        Returns:
+            (N, n_muscles) float64 lengths in mm at the selected pairs, NaN elsewhere.
+        Raises:
+            ModelFileError: OpenSim finds no muscle equilibrium (names the muscle and the posture), unless
+                ``failure_as_nan``.
+        """
+        if quantity not in QUANTITIES:
+            raise ValueError(f"quantity must be one of {QUANTITIES}; got {quantity!r}")
+        q_rad = np.deg2rad(self._check_postures(joints_deg))
+        selected = np.asarray(selected, dtype=bool)
+        if selected.shape != (len(q_rad), len(self._muscles)):
+            raise ValueError(f"selected must have shape ({len(q_rad)}, {len(self._muscles)}); got {selected.shape}")
+        with_tendon = quantity == "mtu_length"
+        out = np.full((len(q_rad), len(self._muscles)), np.nan)
+        for row in np.flatnonzero(selected.any(axis=1)):
+            self._set_posture(q_rad[row])
+            self.model.realizePosition(self.state)
+            for column in np.flatnonzero(selected[row]):
+                muscle = self._muscles[column]
+                try:
+                    muscle.computeEquilibrium(self.state)
+                except RuntimeError as error:
+                    if failure_as_nan:
+                        continue
+                    raise ModelFileError(
+                        f"{self.path}: muscle equilibrium of {muscle.getName()} failed at posture "
+                        f"{np.rad2deg(q_rad[row]).round(3).tolist()} deg: {error}"
+                    ) from None
+                length = muscle.getFiberLength(self.state)
+                if with_tendon:
+                    length += muscle.getTendonLength(self.state)
+                out[row, column] = length
+        if selected.any():
+            # leave the state realised to Velocity, as equilibrateMuscles does: measured on MoBL-ARMS, a following
+            # evaluate() otherwise returns a wrong first posture (off by up to 24 mm)
+            self.model.realizeVelocity(self.state)
+        return out * METRES_TO_MM
+
     def marker_positions_cm(self, joints_deg, marker_names: tuple[str, ...] = ("hand",)) -> np.ndarray:
         """Positions of model markers in the model's ground frame.
 

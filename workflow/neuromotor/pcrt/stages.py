@@ -80,8 +80,9 @@ def make_startpoints(startpoints_cfg: dict, out: str | Path) -> None:
     write_arrays(out, {"": found}, attrs={"units": "cm", "frame": "world"})
 
 
-def load_muscle_function(muscle_cfg: dict, surrogate_path: str | Path | None):
-    """Joint angles (N, 4) deg -> muscle quantity (N, 25) mm, through the surrogate or OpenSim (per ``backend``)."""
+def load_muscle_function(muscle_cfg: dict, surrogate_path: str | Path | None, table_path: str | Path | None = None):
+    """Joint angles (N, 4) deg -> muscle quantity (N, 25) mm, through the surrogate, the table or OpenSim (per
+    ``backend``)."""
     if muscle_cfg["backend"] == "surrogate":
         from neuromotor.pcrt.surrogate import MuscleSurrogate
 
@@ -89,7 +90,44 @@ def load_muscle_function(muscle_cfg: dict, surrogate_path: str | Path | None):
     from neuromotor.pcrt.muscles import load_arm_model
 
     arm = load_arm_model(muscle_cfg["model_path"])
+    if muscle_cfg["backend"] == "table":
+        from neuromotor.pcrt.muscle_table import MuscleTable, TabulatedMuscles
+
+        if table_path is None:
+            raise ConfigError("config key 'pcrt.muscle.backend' is 'table' but no muscle table file was given")
+        exact = tuple(muscle_cfg["table"]["exact_muscles"])
+        return TabulatedMuscles(MuscleTable.load(table_path), arm, muscle_cfg["quantity"], exact)
     return lambda joints: arm.evaluate(joints, muscle_cfg["quantity"])
+
+
+def table_grid(table_cfg: dict):
+    """The :class:`~neuromotor.pcrt.muscle_table.GridSpec` of ``pcrt.muscle.table`` (box default: joint limits)."""
+    from neuromotor.pcrt.muscle_table import GridSpec
+
+    arm = Arm()
+    lower = arm.q_min if table_cfg["lower_deg"] is None else np.asarray(table_cfg["lower_deg"], dtype=float)
+    upper = arm.q_max if table_cfg["upper_deg"] is None else np.asarray(table_cfg["upper_deg"], dtype=float)
+    try:
+        return GridSpec.covering(lower, upper, table_cfg["spacing_deg"])
+    except ValueError as error:
+        raise ConfigError(f"config key 'pcrt.muscle.table': {error}") from None
+
+
+def make_muscle_table(muscle_cfg: dict, out: str | Path, processes: int = 1) -> None:
+    """Stage S2 (table backend): OpenSim on every grid node, the trust map, one cached ``.npz``."""
+    from neuromotor.pcrt.muscle_table import build_table
+
+    settings = muscle_cfg["table"]
+    table = build_table(
+        muscle_cfg["model_path"],
+        muscle_cfg["quantity"],
+        table_grid(settings),
+        smooth_tol_mm=settings["smooth_tol_mm"],
+        dilate=settings["dilate"],
+        processes=processes,
+    )
+    log.info("muscle table: %.2f %% of (cell, muscle) pairs use OpenSim", 100 * table.untrusted.mean())
+    table.save(out)
 
 
 def make_surrogate(muscle_cfg: dict, seed: int, out: str | Path, report_out: str | Path) -> None:
@@ -128,6 +166,7 @@ def make_shard(
     pcrt_cfg: dict,
     seed: int,
     out: str | Path,
+    table_path: str | Path | None = None,
 ) -> None:
     """Stage S3: accepted trajectories of one (label, plane, shard)."""
     characters = read_arrays(characters_path)
@@ -135,7 +174,7 @@ def make_shard(
     generation = pcrt_cfg["generation"]
     sources = np.flatnonzero(characters["label"] == label)
     items = shard_items(sources, generation["repeats"], generation["shards"], shard)
-    muscle_function = load_muscle_function(pcrt_cfg["muscle"], surrogate_path)
+    muscle_function = load_muscle_function(pcrt_cfg["muscle"], surrogate_path, table_path)
     acceptance = Acceptance(
         ik_tolerance_cm=generation["ik_tolerance_cm"],
         joint_jerk_max=generation["joint_jerk_max"],
@@ -160,6 +199,14 @@ def make_shard(
             "label %d %s: source %d repeat %d rejected after %d attempts", label, plane, source, repeat, acceptance.max_attempts
         )
     log.info("label %d %s shard %d: %d of %d items accepted", label, plane, shard, len(items) - len(result.failed), len(items))
+    if hasattr(muscle_function, "n_exact_pairs"):
+        log.info(
+            "muscle table: %d postures, %d (posture, muscle) pairs by OpenSim (%.2f %%), %d postures outside the box",
+            muscle_function.n_points,
+            muscle_function.n_exact_pairs,
+            100 * muscle_function.n_exact_pairs / max(1, muscle_function.n_points * 25),
+            muscle_function.n_outside,
+        )
     rest = muscle_function(Arm().q0[None])[0]
     write_shard(
         out,
@@ -274,3 +321,67 @@ def make_surrogate_report(
     _write_json(out, report)
     check_validation(uniform)
     check_validation(trajectories)
+
+
+def _accepted_postures(shard_paths: Sequence[str | Path], n_trajectories: int, rng) -> tuple[np.ndarray, int]:
+    """Every step (M, 4) deg of ``n_trajectories`` accepted trajectories drawn at random from the shards."""
+    pool = pool_shard_metadata(shard_paths)
+    n_chosen = min(n_trajectories, len(pool["length"]))
+    chosen = np.sort(rng.choice(len(pool["length"]), size=n_chosen, replace=False))
+    postures = []
+    for index in chosen:
+        shard, row, length = pool["shard"][index], pool["row"][index], pool["length"][index]
+        joints = read_arrays(shard_paths[shard], names=["joints"])["joints"][row, :, :length]
+        postures.append(joints.T)
+    return (np.concatenate(postures) if postures else np.zeros((0, 4))), int(n_chosen)
+
+
+def make_table_report(
+    *,
+    table_path: str | Path,
+    shard_paths: Sequence[str | Path],
+    muscle_cfg: dict,
+    seed: int,
+    out: str | Path,
+) -> None:
+    """Stage S2b (table backend): the method against OpenSim on every step of random accepted trajectories.
+
+    The trajectories were generated with the table, not used to build it (the table holds grid nodes only), so
+    they are held out. The JSON report is written first; the stage then fails naming every muscle that misses the
+    criteria (``pcrt.muscle.table.max_error_mm``, ``max_rmse_mm``).
+    """
+    from neuromotor.pcrt.muscle_table import MuscleTable, TabulatedMuscles, check_tabulated, validate_tabulated
+    from neuromotor.pcrt.muscles import load_arm_model
+
+    settings = muscle_cfg["table"]
+    postures, n_chosen = _accepted_postures(shard_paths, settings["n_val_traj"], np.random.default_rng([seed, 9]))
+    arm_model = load_arm_model(muscle_cfg["model_path"])
+    table = MuscleTable.load(table_path)
+    method = TabulatedMuscles(table, arm_model, muscle_cfg["quantity"], tuple(settings["exact_muscles"]))
+    mask = method.exact_mask(postures) if len(postures) else np.zeros((0, len(table.muscle_names)), bool)
+    predicted = method.evaluate(postures) if len(postures) else np.zeros(mask.shape)
+    reference = arm_model.evaluate(postures, muscle_cfg["quantity"]) if len(postures) else np.zeros(mask.shape)
+    report = validate_tabulated(
+        predicted,
+        reference,
+        mask,
+        table.muscle_names,
+        max_abs_mm=settings["max_error_mm"],
+        max_rmse_mm=settings["max_rmse_mm"],
+    )
+    report.update(
+        model=Path(muscle_cfg["model_path"]).name,
+        model_digest=table.model_digest,
+        quantity=muscle_cfg["quantity"],
+        n_trajectories=n_chosen,
+        grid={
+            "lower_deg": list(table.grid.lower_deg),
+            "upper_deg": table.grid.upper_deg.tolist(),
+            "spacing_deg": list(table.grid.spacing_deg),
+            "n_nodes": list(table.grid.n_nodes),
+        },
+        untrusted_cell_fraction={name: float(table.untrusted[..., j].mean()) for j, name in enumerate(table.muscle_names)},
+        exact_muscles=list(settings["exact_muscles"]),
+    )
+    _write_json(out, report)
+    check_tabulated(report)

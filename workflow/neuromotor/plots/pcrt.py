@@ -611,3 +611,77 @@ def plot_surrogate_validation(report: Mapping, out_png: str | Path) -> None:
         title += "\n" + ", ".join(extras[:6])
     fig.suptitle(title, fontsize=11, color="k" if n_failed == 0 else "tab:red")
     save_figure(fig, out_png)
+
+
+def plot_table_validation(report: Mapping, out_png: str | Path) -> None:
+    """Per-muscle errors (mm) of the tabulated muscle quantity against OpenSim, against the pass criteria.
+
+    Parameters
+    ----------
+    report : mapping
+        The report of :func:`neuromotor.pcrt.muscle_table.validate_tabulated`: ``{"muscles": {name:
+        {"max_abs_error_mm", "rmse_mm", "exact_fraction", "passed"}}, "thresholds": {"max_abs_error_mm",
+        "rmse_mm"}, ...}``; other top-level scalars (model, quantity, n_points, n_trajectories) go under the title.
+    out_png : path
+        Where the PNG is written.
+
+    Three panels, one bar per muscle in report order: max |error| and RMSE (mm, log scale) with the criteria as
+    dashed lines (a bar above its criterion is red, as is the failing muscle's name), and the fraction of steps
+    that the method evaluated with OpenSim.
+    """
+    where = "plot_table_validation"
+    check_keys(where, "report", report, ["muscles", "thresholds"])
+    check_keys(where, "report['thresholds']", report["thresholds"], ["max_abs_error_mm", "rmse_mm"])
+    rows = _muscle_rows(where, report["muscles"])
+    for name, entry in rows:
+        check_keys(where, f"report['muscles'][{name!r}]", entry, ["max_abs_error_mm", "rmse_mm", "exact_fraction"])
+    names = [name for name, _ in rows]
+    max_abs = np.array([float(entry["max_abs_error_mm"]) for _, entry in rows])
+    rmse = np.array([float(entry["rmse_mm"]) for _, entry in rows])
+    exact = np.array([float(entry["exact_fraction"]) for _, entry in rows])
+    limits = float(report["thresholds"]["max_abs_error_mm"]), float(report["thresholds"]["rmse_mm"])
+    passed = (max_abs <= limits[0]) & (rmse <= limits[1])
+
+    fig = new_figure(max(8.0, 0.36 * len(names) + 2.0), 8.4)
+    axes = fig.subplots(3, 1, sharex=True, gridspec_kw={"height_ratios": [3, 3, 2]})
+    positions = np.arange(len(names))
+    floor = 1e-5
+    for ax, values, limit, ylabel in (
+        (axes[0], max_abs, limits[0], "max |error| (mm)"),
+        (axes[1], rmse, limits[1], "RMSE (mm)"),
+    ):
+        over = ~(values <= limit)
+        shown = np.clip(np.nan_to_num(values, nan=1e6, posinf=1e6), floor, None)
+        ax.bar(positions, shown, 0.75, color=np.where(over, "tab:red", "tab:blue"))
+        ax.axhline(limit, color="k", linestyle="--", linewidth=1.0, label=f"criterion {limit:g} mm")
+        ax.set_yscale("log")
+        ax.set_ylim(max(min(shown.min(), limit) / 3, floor), max(shown.max(), limit) * 3)
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+        ax.set_ylabel(ylabel, fontsize=9)
+        ax.tick_params(axis="y", labelsize=8)
+        ax.grid(True, axis="y", color="0.92", linewidth=0.6, which="both")
+        ax.set_axisbelow(True)
+        ax.legend(fontsize=8, frameon=False, loc="upper right")
+    axes[2].bar(positions, 100 * exact, 0.75, color="0.5")
+    axes[2].set_ylabel("steps by OpenSim (%)", fontsize=9)
+    axes[2].tick_params(axis="y", labelsize=8)
+    axes[2].set_ylim(0, max(1.0, 100 * exact.max() * 1.2))
+    axes[-1].set_xticks(positions)
+    axes[-1].set_xticklabels(names, rotation=60, ha="right", fontsize=8)
+    for tick, ok in zip(axes[-1].get_xticklabels(), passed):
+        if not ok:
+            tick.set_color("tab:red")
+            tick.set_fontweight("bold")
+    axes[-1].set_xlim(-0.6, len(names) - 0.4)
+    n_failed = int(np.sum(~passed))
+    verdict = "all muscles pass" if n_failed == 0 else f"{n_failed} of {len(names)} muscles FAIL (red)"
+    extras = [
+        f"{key} = {value if len(str(value)) <= 24 else str(value)[:20] + '…'}"
+        for key, value in report.items()
+        if key in ("model", "quantity", "n_trajectories", "n_points", "exact_fraction")
+    ]
+    title = f"Muscle table vs OpenSim on accepted trajectories: {verdict}"
+    if extras:
+        title += "\n" + ", ".join(extras)
+    fig.suptitle(title, fontsize=11, color="k" if n_failed == 0 else "tab:red")
+    save_figure(fig, out_png)
