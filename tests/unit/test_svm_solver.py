@@ -15,6 +15,7 @@ from neuromotor.svm.solver import (
     liblinear_path,
     projected_gradient,
     solve_box_qp,
+    solve_box_qp_working_set,
     svm_path,
 )
 from neuromotor.svm.synthetic import synthetic_split
@@ -131,3 +132,48 @@ def test_bad_arguments_are_named():
         svm_path(GramMatrix(gram_matrix(X)), np.where(y > 0, 2.0, 0.0), [1.0])
     with pytest.raises(ValueError, match="covers"):
         svm_path(GramMatrix(gram_matrix(X[:-1])), y, [1.0])
+
+
+def smooth_pair(n=240, channels=3, steps=40, seed=0):
+    """Ill-conditioned fit data like the PCRT inputs: smooth time courses in mm around 90, overlapping classes."""
+    rng = np.random.default_rng(seed)
+    t = np.linspace(0.0, 1.0, steps)
+    basis = np.stack([np.sin((k + 1) * np.pi * t) for k in range(6)])
+    label = rng.integers(0, 2, n)
+    coefficients = rng.standard_normal((n, channels, 6)) + 0.4 * label[:, None, None]
+    X = 20.0 * (coefficients @ basis).reshape(n, -1) + 90.0 + 1e-3 * rng.standard_normal((n, channels * steps))
+    return X, np.where(label == 1, 1.0, -1.0)
+
+
+def test_working_set_path_is_certified_and_equals_the_whole_problem_solution():
+    X, y = smooth_pair()
+    K = gram_matrix(X)
+    assert np.linalg.cond(K + 1.0) > 1e8  # the conditioning of the real inputs
+    whole = svm_path(GramMatrix(K), y, C_GRID, working_set_from=None)
+    parts = svm_path(FeatureGram(X), y, C_GRID, working_set_from=50)
+    assert whole.converged.all() and parts.converged.all() and (parts.kkt <= 1e-6).all()
+    Q = np.outer(y, y) * (K + 1.0)
+    for k, C in enumerate(C_GRID):
+        alpha = parts.alpha[k]
+        assert np.all((alpha >= 0) & (alpha <= C))
+        w, b = dual_to_primal(X, y, alpha)
+        margins = y * (X @ w + b)  # the certificate in margin units, from the primal solution
+        assert np.abs(projected_gradient(alpha, margins - 1, C)).max() <= 1e-6
+        objective = [0.5 * a @ Q @ a - a.sum() for a in (alpha, whole.alpha[k])]
+        assert abs(objective[0] - objective[1]) <= 1e-6 * max(1.0, abs(objective[1]))
+        w_whole, b_whole = dual_to_primal(X, y, whole.alpha[k])
+        np.testing.assert_allclose(X @ w + b, X @ w_whole + b_whole, rtol=0, atol=1e-4)
+
+
+def test_working_set_solver_with_small_blocks_and_an_uncertifiable_cap():
+    X, y = smooth_pair(n=200, seed=1)
+    Q = np.outer(y, y) * (gram_matrix(X) + 1.0)
+    result = solve_box_qp_working_set(Q, np.ones(len(y)), 10.0, block=20)
+    assert result.converged and result.kkt <= 1e-6
+    w, b = dual_to_primal(X, y, result.alpha)
+    assert np.abs(projected_gradient(result.alpha, y * (X @ w + b) - 1, 10.0)).max() <= 1e-6
+    reference = solve_box_qp(Q, np.ones(len(y)), 10.0)
+    objective = [0.5 * a @ Q @ a - a.sum() for a in (result.alpha, reference.alpha)]
+    assert abs(objective[0] - objective[1]) <= 1e-6 * abs(objective[1])
+    capped = solve_box_qp_working_set(Q, np.ones(len(y)), 10.0, block=20, max_iter=1)
+    assert not capped.converged and capped.kkt > 1e-6

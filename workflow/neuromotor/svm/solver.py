@@ -107,6 +107,10 @@ class DenseQ:
     def block(self, idx):
         return self.Q[np.ix_(idx, idx)]
 
+    def columns(self, idx):
+        """Q[:, idx] (n, k)."""
+        return self.Q[:, idx]
+
     def mean_diagonal(self) -> float:
         return float(np.mean(np.diag(self.Q))) if self.n else 0.0
 
@@ -309,6 +313,79 @@ def solve_box_qp(
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# large problems: a working set of the variables at a time
+
+
+WORKING_SET_FROM = 2000
+"""Problems with more variables than this are solved by :func:`solve_box_qp_working_set`."""
+
+
+def _working_set(alpha, grad, upper, tol, size) -> np.ndarray:
+    """Indices (sorted): every free variable and the ``size`` largest KKT violators (or more to keep it square)."""
+    violation = np.abs(projected_gradient(alpha, grad, upper))
+    free = (alpha > 0) & (alpha < upper)
+    violators = np.flatnonzero((violation > tol) & ~free)
+    take = violators[np.argsort(-violation[violators], kind="stable")[:size]]
+    return np.union1d(np.flatnonzero(free), take)
+
+
+def solve_box_qp_working_set(
+    Q,
+    p: np.ndarray,
+    upper: float,
+    alpha0: np.ndarray | None = None,
+    *,
+    tol: float = 1e-6,
+    max_iter: int = 300,
+    ridge: float = 1e-12,
+    block: int = 1000,
+) -> BoxQPResult:
+    """:func:`solve_box_qp` for many variables: exact solves on a working set, until every variable is certified.
+
+    Each outer iteration solves the problem in the variables W = (the free variables) + (the ``block`` largest KKT
+    violators) exactly, the others held at their bounds (:func:`solve_box_qp` on the dense |W| x |W| block of Q,
+    interior point then projected Newton), then updates the gradient of all n variables. The subproblem's gradient
+    is the full gradient restricted to W, so each outer step certifies W and lowers the objective strictly; the
+    method stops when the largest projected gradient of all n variables is at most ``tol`` (the same certificate
+    as :func:`solve_box_qp`). Linear-SVM duals have at most D + 1 free variables at the optimum and most of the
+    others at 0, so W stays small next to n and each outer step costs O(|W|^3 + n |W|) with a Gram matrix
+    (:class:`DenseQ`), O(|W|^2 D + n D) with a factor (:class:`FactorQ`). Hand-written: the general QP solvers
+    measured on these problems (docs/performance.md, "SVM at paper size") are far slower or fail to certify.
+
+    ``max_iter`` bounds the outer iterations and each subproblem's projected Newton iterations; the reported
+    ``iterations`` are the subproblems' Newton iterations summed.
+    """
+    op = _as_operator(Q)
+    p = np.asarray(p, dtype=np.float64)
+    n = len(p)
+    if op.n != n:
+        raise ValueError(f"solve_box_qp_working_set: Q covers {op.n} variables, p {n}")
+    if not upper > 0:
+        raise ValueError(f"solve_box_qp_working_set: upper must be positive, got {upper}")
+    alpha = np.zeros(n) if alpha0 is None else np.clip(np.asarray(alpha0, dtype=np.float64), 0.0, upper)
+    grad = op.matvec(alpha) - p
+    iterations, kkt = 0, np.inf
+    for _ in range(max_iter):
+        kkt = float(np.max(np.abs(projected_gradient(alpha, grad, upper)), initial=0.0))
+        if kkt <= tol:
+            return BoxQPResult(alpha, iterations, kkt, True)
+        W = _working_set(alpha, grad, upper, tol, block)
+        Q_W = op.block(W)
+        p_W = -(grad[W] - Q_W @ alpha[W])  # the linear term with every variable outside W fixed
+        # from the interior point, not from alpha[W]: measured, projected Newton from the previous working set's
+        # values needs 100-300 iterations where the interior-point start needs 20-40
+        result = solve_box_qp(Q_W, p_W, upper, None, tol=0.5 * tol, max_iter=max_iter, ridge=ridge)
+        iterations += result.iterations
+        log.debug("working set: kkt %.3g, |W| %d, subproblem %d iterations, kkt %.3g", kkt, len(W),
+                  result.iterations, result.kkt)  # fmt: skip
+        step = result.alpha - alpha[W]
+        alpha[W] = result.alpha
+        grad = op.matvec(alpha) - p if isinstance(op, FactorQ) else grad + op.columns(W) @ step
+    kkt = float(np.max(np.abs(projected_gradient(alpha, grad, upper)), initial=0.0))
+    return BoxQPResult(alpha, iterations, kkt, kkt <= tol)
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # Gram matrices
 
 
@@ -380,12 +457,15 @@ def svm_path(
     tol: float = 1e-6,
     max_iter: int = 300,
     gram_limit: int = 4000,
+    working_set_from: int | None = WORKING_SET_FROM,
 ) -> SVMPath:
     """Exact dual solutions for every C of the increasing grid ``Cs``, from the largest C down.
 
     ``gram`` gives the fit samples' inner products (:class:`GramMatrix` or :class:`FeatureGram`); ``y`` (n,) holds
     -1/+1. With a :class:`FeatureGram` of more than ``gram_limit`` samples and more samples than features, Q is used
-    in factored form (:class:`FactorQ`) and never formed.
+    in factored form (:class:`FactorQ`) and never formed. Problems of more than :data:`WORKING_SET_FROM` samples
+    (``working_set_from``; None: never) are solved by :func:`solve_box_qp_working_set` (with the factor whenever
+    the features are given), each C starting from the larger C's solution.
     """
     y = _signs(y)
     Cs = np.asarray(Cs, dtype=np.float64)
@@ -396,7 +476,8 @@ def svm_path(
         raise ValueError(f"svm_path: the Gram matrix covers {gram.n} samples, the labels {n}")
     s2 = float(intercept_scaling) ** 2
     features = getattr(gram, "X", None)
-    if n > gram_limit and features is not None and features.shape[1] + 1 < n:
+    large = working_set_from is not None and n > working_set_from
+    if features is not None and ((n > gram_limit and features.shape[1] + 1 < n) or large):
         Q = FactorQ(y[:, None] * np.hstack([features, np.full((n, 1), np.sqrt(s2))]))
     else:
         everything = np.arange(n)
@@ -413,7 +494,10 @@ def svm_path(
             # every coefficient is below this C: the KKT conditions hold unchanged
             alphas[k], kkt[k], converged[k] = alpha, kkt[previous], True
             continue
-        result = solve_box_qp(Q, np.ones(n), C, tol=tol, max_iter=max_iter)
+        if large:  # warm start from the larger C's solution, clipped into the new box
+            result = solve_box_qp_working_set(Q, np.ones(n), C, np.minimum(alpha, C), tol=tol, max_iter=max_iter)
+        else:
+            result = solve_box_qp(Q, np.ones(n), C, tol=tol, max_iter=max_iter)
         alpha = result.alpha
         alphas[k], iterations[k], kkt[k], converged[k] = alpha, result.iterations, result.kkt, result.converged
         previous = k
