@@ -224,3 +224,17 @@ def test_selected_evaluation_equals_full_evaluation_and_leaves_the_state_usable(
     for row in range(6):
         arm.evaluate_selected(postures[row - 1 : row] if row else postures[-1:], np.ones((1, 25), bool))
         np.testing.assert_array_equal(arm.evaluate(postures[row : row + 1], "fiber_length")[0], reference[row])
+
+
+def test_validation_figure_is_written_and_bad_reports_are_refused(tmp_path):
+    from neuromotor.plots.pcrt import plot_table_validation
+
+    reference = np.zeros((10, 3))
+    predicted = reference + np.array([0.01, 0.2, 0.9])
+    mask = np.zeros((10, 3), bool)
+    mask[:5, 2] = True
+    report = validate_tabulated(predicted, reference, mask, ("CORB", "TMIN", "TRIlong"), max_abs_mm=0.5, max_rmse_mm=0.1)
+    plot_table_validation(report, tmp_path / "v.png")
+    assert (tmp_path / "v.png").stat().st_size > 0
+    with pytest.raises(Exception, match="thresholds"):
+        plot_table_validation({"muscles": report["muscles"]}, tmp_path / "w.png")
