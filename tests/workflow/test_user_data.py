@@ -161,7 +161,7 @@ def kd_user(tmp_path_factory) -> Workflow:
         write_emg_text(path / f"recordings/EMG/s{subject}_rec_EMG.txt", synthetic_emg(layout, spec, 11, subject))
         write_us_text(path / f"recordings/US/s{subject}_rec_US.txt", synthetic_us(layout, spec, 11, subject))
     config = {"seed": 7, "kd": {"data": {"source": "files", "dir": "recordings"}, "layout": KD_LAYOUT,
-                                "models": ["MSCNN"], "folds": [1], "train": {"epochs": 25}}}  # fmt: skip
+                                "models": ["MSCNN"], "folds": [1], "train": {"epochs": 12}}}  # fmt: skip
     workflow = Workflow(path, config)
     workflow.run("kd")
     return workflow
