@@ -7,6 +7,7 @@ sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))
 from neuromotor.config import digest, layer_configs, validate_config
 from neuromotor.errors import ConfigError
 from neuromotor.pcrt.muscles import file_digest
+from neuromotor.pcrt import plan as pcrt_plan
 
 
 def _layered_config():
@@ -120,11 +121,16 @@ def pcrt_generation_params():
 
 
 def pcrt_dataset_mem_mb(wildcards, attempt):
-    """One split of windows is held in memory: about 45 MB per 1,000 training samples, plus room (the released
-    files are copied block by block: a fixed amount)."""
+    """One split of windows is held in memory (neuromotor.pcrt.plan.dataset_mem_mb: the measured 57 MB per 1,000
+    training windows, 40 % headroom; the released files are copied block by block: a fixed amount)."""
     if PCRT["source"] == "released":
         return 2000 * attempt
-    return max(2000, 60 * PCRT["assembly"]["n_train"] // 1000) * attempt
+    return pcrt_plan.dataset_mem_mb(PCRT["assembly"]["n_train"], attempt)
+
+
+def pcrt_generate_runtime(wildcards, attempt):
+    """Minutes per generation shard from its items and the muscle backend (neuromotor.pcrt.plan)."""
+    return pcrt_plan.generate_runtime_min(PCRT, attempt)
 
 
 def data_sha256(path):

@@ -108,7 +108,7 @@ rule pcrt_generate:
     threads: 1
     resources:
         mem_mb=lambda wc, attempt: 1500 * attempt,
-        runtime=lambda wc, attempt: 60 * attempt,
+        runtime=pcrt_generate_runtime,
     params:
         pcrt=pcrt_generation_params(),
         seed=SEED,

@@ -10,7 +10,7 @@ the table says which source each rule used.
 Usage::
 
     neuromotor-plan --configfile config/paper/kd.yaml --cores 16 --gpus 1
-    python -m neuromotor.plan_cost --configfile config/paper/kd.yaml --slots 1000 --gpus 64 kd
+    python -m neuromotor.plan_cost --configfile config/paper/kd.yaml --cores 16 --gpus 1 --slots 1000 kd
 """
 
 from __future__ import annotations
@@ -118,6 +118,8 @@ def dry_run(configfile: Path, *, cores: int, directory: Path | None, snakefile: 
             for name in ("config", "resources", "profiles"):
                 if (snakefile.parent / name).exists():
                     (workdir / name).symlink_to(snakefile.parent / name)
+            if (Path.cwd() / "data").is_dir():  # the user's input files (the EMG plan reads their headers)
+                (workdir / "data").symlink_to(Path.cwd() / "data")
         command = [
             sys.executable, "-m", "snakemake", *extra, "--snakefile", str(snakefile), "--directory", str(workdir),
             "--configfile", str(Path(configfile).resolve()), "--dry-run", "--cores", str(cores), "--nolock",
@@ -176,10 +178,7 @@ def calibrate(jobs: list[Job], benchmarks: Path) -> dict[str, str]:
             if not job.measured:
                 job.runtime_min *= time_scale
                 job.mem_mb *= mem_scale
-        sources[rule] = (
-            f"measured {n_measured}/{len(members)}"
-            + (f", rest x{time_scale:.2g} time x{mem_scale:.2g} mem" if n_measured < len(members) else "")
-        )
+        sources[rule] = f"measured {n_measured}/{len(members)} (measured/model: time x{time_scale:.2g}, memory x{mem_scale:.2g})"
     return sources
 
 
@@ -325,7 +324,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--configfile", type=Path, required=True, action="append", help="the plan config (repeatable: one table each)")
     parser.add_argument("--cores", type=int, default=16, help="cores of the machine (default 16)")
     parser.add_argument("--gpus", type=int, default=None, help="GPUs of the machine or cluster (default: unlimited)")
-    parser.add_argument("--slots", type=int, default=None, help="plan on N cluster slots (one job each) instead")
+    parser.add_argument("--slots", type=int, default=None, help="also the makespan on N cluster slots (one job each)")
     parser.add_argument("--benchmarks", type=Path, default=None, help="a benchmarks/ folder of a run of this plan")
     parser.add_argument("--directory", type=Path, default=None,
                         help="plan what remains in this working directory (default: the whole plan, from nothing)")
@@ -333,10 +332,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.benchmarks is not None and not args.benchmarks.is_dir():
         parser.error(f"--benchmarks {args.benchmarks}: not a directory")
-    if args.slots is not None:
-        machine = f"{args.slots:,} slots" + (f" with {args.gpus} GPUs" if args.gpus is not None else "")
-    else:
-        machine = f"{args.cores} cores" + (f", {args.gpus} GPU(s)" if args.gpus is not None else ", unlimited GPUs")
+    machine = f"{args.cores} cores" + (f", {args.gpus} GPU(s)" if args.gpus is not None else ", unlimited GPUs")
     status = 0
     for configfile in args.configfile:
         if not configfile.is_file():
@@ -347,9 +343,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         unknown = sorted({job.rule for job in jobs if job.runtime_min <= 0 and job.outputs})
         sources = calibrate(jobs, args.benchmarks) if args.benchmarks is not None else {}
         costs = rule_costs(jobs, sources)
-        makespan = makespan_hours(jobs, cores=args.cores, gpus=args.gpus, slots=args.slots) if jobs else 0.0
+        makespan = makespan_hours(jobs, cores=args.cores, gpus=args.gpus) if jobs else 0.0
         name = f"{configfile}" + (f" ({' '.join(args.targets)})" if args.targets else "")
         print(format_report(name, costs, makespan, machine))
+        if args.slots is not None:
+            on_slots = makespan_hours(jobs, slots=args.slots) if jobs else 0.0
+            print(f"Makespan on {args.slots:,} cluster slots (one job each, as many GPUs as jobs ask): {on_slots:,.1f} h.")
         print(f"\nCost source: {'benchmarks in ' + str(args.benchmarks) if args.benchmarks else 'the rules cost models'}"
               " (runtime and mem_mb at attempt 1).")
         if unknown:
