@@ -8,6 +8,7 @@ from neuromotor.config import digest, layer_configs, validate_config
 from neuromotor.errors import ConfigError
 from neuromotor.pcrt.muscles import file_digest
 from neuromotor.pcrt import plan as pcrt_plan
+from neuromotor.costs import GPU_FLOPS, runtime_request_min
 
 
 def _layered_config():
@@ -793,9 +794,20 @@ def _convnets_resources(arch, input_key, role, epochs=None):
         recipe["batch_size"],
         recipe["eval_batch_size"],
     )
-    runtime = convnets_plan.job_runtime_min(
-        arch, input_key, CONVNETS_N_SAMPLES, recipe["epochs"]
-    )
+    if CONVNETS["device"] == "cpu":
+        runtime = convnets_plan.job_runtime_min(
+            arch, input_key, CONVNETS_N_SAMPLES, recipe["epochs"]
+        )
+    else:  # a GPU job: its FLOPs at a sustained rate (neuromotor.costs.GPU_FLOPS), plus loading
+        flops = convnets_plan.model_flops(
+            arch,
+            CONVNETS,
+            input_key,
+            recipe["epochs"],
+            PCRT["assembly"]["n_train"],
+            PCRT["assembly"]["n_test"],
+        )
+        runtime = runtime_request_min(300 + flops / GPU_FLOPS)
     return memory, runtime
 
 

@@ -8,6 +8,7 @@ import math
 
 MAX_RUNTIME_MIN = 7 * 24 * 60  # 7 days: the longest request a typical cluster partition accepts
 MAX_MEM_MB = 64_000  # 64 GB: the largest memory request a typical cluster node accepts
+GPU_FLOPS = 5e12  # sustained FLOP/s a request assumes for a GPU job: a quarter of docs/performance.md's 20 TFLOP/s
 
 
 def runtime_request_min(seconds: float, attempt: int = 1, *, headroom: float = 2.0, floor_min: int = 10) -> int:

@@ -11,9 +11,10 @@ import math
 from neuromotor.costs import memory_request_mb, runtime_request_min
 
 # Seconds per generation item (one source character x repeat, up to `max_attempts` tries) by muscle backend. The
-# surrogate's is measured; `table` and `opensim` are not measured at scale and keep the bound the rule requested
-# before (60 min for 143 items: about 25 s per item).
-SECONDS_PER_ITEM = {"surrogate": 0.45, "table": 25.0, "opensim": 25.0}
+# surrogate's is measured here (benchmark files); `table` and `opensim` add the MoBL-ARMS muscle cost measured by
+# tests/bench/bench_mobl_muscles.py (docs/performance.md: 13-16 core-h for the table, 42-56 for per-step OpenSim,
+# over the paper's 429,000 items), so about 0.13 and 0.47 s per item more.
+SECONDS_PER_ITEM = {"surrogate": 0.45, "table": 0.6, "opensim": 1.0}
 JOB_START_S = 1.0  # reading the characters and start points (the interpreter's start is not in the benchmark)
 DATASET_BASE_MB = 100.0  # the interpreter, numpy and zarr
 DATASET_MB_PER_1000_TRAIN = 57.0  # one split of windows held: the measured 9.1 GB at n_train = 160,000
