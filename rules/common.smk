@@ -299,6 +299,9 @@ def svm_fit_runtime(wildcards, attempt):
         per_pair_s = 8 * 1000 * n * r * 1e-9
     else:
         per_pair_s = 0.01 + (160 * min(n**3 / 3, 2 * n * r**2) + 2 * n * n * r) / 3e10
+        if n > 2000:  # the working-set solver (WORKING_SET_FROM): 102-110 s per paper pair measured (8 C, n =
+            # 14,388, end-effector, muscles, spindles), joints > 300 s (docs/performance.md): 600 s x (n / 14,400)^2
+            per_pair_s = 600 * (n / 14_400) ** 2
     factor = 2 if wildcards.variant == "suppressed" else 1
     return int(10 + pairs * per_pair_s * factor / 60) * attempt
 
