@@ -24,13 +24,16 @@ def test_paper_deepdraw_plan_job_counts(tmp_path):
     workflow = Workflow(tmp_path / "paper", paper)
     counts = workflow.planned_jobs()
     dataset_and_svm = {rule: n for rule, n in counts.items() if rule.startswith(("pcrt_", "svm_"))}
+    backend = paper["pcrt"].get("muscle", {}).get("backend", "surrogate")
+    muscle_rules = {  # the muscle backend's model and its validation report and figure
+        "surrogate": ("pcrt_surrogate", "pcrt_surrogate_report", "pcrt_surrogate_figure"),
+        "table": ("pcrt_muscle_table", "pcrt_table_report", "pcrt_table_figure"),
+    }[backend]
     assert dataset_and_svm == {
         "pcrt_characters": 1,
         "pcrt_startpoints": 1,
-        "pcrt_surrogate": 1,
+        **{rule: 1 for rule in muscle_rules},
         "pcrt_generate": 20 * 2 * paper["pcrt"]["generation"]["shards"],  # labels x planes x shards
-        "pcrt_surrogate_report": 1,
-        "pcrt_surrogate_figure": 1,
         "pcrt_select": 1,
         "pcrt_dataset": 1,
         "pcrt_figures": 1,
