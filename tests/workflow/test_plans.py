@@ -146,6 +146,8 @@ def test_paper_convnets_plan_job_counts(tmp_path):
         "convnets_search": 50 * (3 + 4 + 4),
         "convnets_summary": 3,
         "convnets_final": 3 * 3 * 5,  # families x tasks x seeds
+        "convnets_experiment": 2 * 5,  # experiment 4: the pinned 1-channel S and ST models x seeds (ART)
+        "convnets_experiment_table": 1,
         "convnets_figures": 1,
         "convnets": 1,
     }
@@ -167,7 +169,36 @@ def test_paper_representations_plan_job_counts(tmp_path):
         "representations_units": 2 * 3 * 5 * 2,
         "representations_cka": 3 * 5,  # families x seeds
         "representations_sweep_cka": 3 * 50,  # the ART-vs-TDT sweep: analysed families x searched configurations
+        "representations_experiment_rdm": 2 * 5 * 2,  # experiment 4: families x seeds x (trained, untrained)
+        "representations_experiment_summary": 1,
         "representations_summary": 1,
         "representations_figures": 1,
         "representations": 1,
     }
+
+
+def test_paper_deepdraw_plans_name_their_inputs():
+    """The faithful DeepDraw plan uses the paper's inputs (UCI characters, MoBL-ARMS through OpenSim's table
+    backend, the original start points, each a checksummed download); the stand-in plan the project's own, at the
+    same scale and with the same analyses."""
+    import yaml
+
+    from neuromotor.config import load_config
+
+    faithful = load_config(PROJECT_ROOT / "config/paper/deepdraw.yaml")
+    standin = load_config(PROJECT_ROOT / "config/paper/deepdraw_standin.yaml")
+    pcrt = faithful["pcrt"]
+    assert pcrt["characters"]["source"] == "uci"
+    assert pcrt["characters"]["uci_path"] == faithful["data"]["uci_characters"]["path"]
+    assert pcrt["muscle"]["model_path"].endswith("MoBL_ARMS_module5_scaleIK.osim")
+    assert pcrt["muscle"]["model_path"] == faithful["data"]["mobl_arms"]["path"]
+    assert (pcrt["muscle"]["backend"], pcrt["muscle"]["quantity"]) == ("table", "fiber_length")
+    startpoints = faithful["data"]["deepdraw_startpoints"]
+    assert pcrt["startpoints"]["path"] == startpoints["path"] and len(startpoints["sha256"]) == 64
+    assert standin["pcrt"]["characters"]["source"] == "templates"
+    assert standin["pcrt"]["muscle"]["model_path"] == "resources/arm_model/neuromotor_arm.osim"
+    assert standin["pcrt"]["muscle"]["backend"] == "surrogate"
+    raw = {name: yaml.safe_load((PROJECT_ROOT / f"config/paper/{name}.yaml").read_text()) for name in ("deepdraw", "deepdraw_standin")}
+    for section in ("svm", "convnets", "representations"):
+        assert raw["deepdraw"][section] == raw["deepdraw_standin"][section], section
+    assert raw["deepdraw"]["pcrt"]["assembly"] == raw["deepdraw_standin"]["pcrt"]["assembly"]
