@@ -988,7 +988,8 @@ def _represent_size(wildcards, store=None, config_json=None):
 
 def represent_network_mem_mb(wildcards, input, attempt):
     n, floats = _represent_size(wildcards, config_json=input.config)
-    return represent_plan.network_memory_mb(floats, n, REPRESENT_N_RDM) * attempt
+    batch = REPRESENT["activations"]["batch_size"]
+    return represent_plan.network_memory_mb(floats, n, REPRESENT_N_RDM, batch) * attempt
 
 
 def represent_network_runtime(wildcards, input, attempt):

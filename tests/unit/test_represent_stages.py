@@ -229,3 +229,15 @@ def test_statistics_and_figures(run):
     for path in run["figures"].values():
         assert path.stat().st_size > 5000, path
     assert not list(run["out"].rglob(".*.partial"))
+
+
+def test_streamed_layers_equal_the_whole_forward_pass(run):
+    """forward_layer (the RDM sample, one layer at a time) and the batch stream give forward_layers' arrays."""
+    network = run["models"][("art", "S")]
+    inputs = np.random.default_rng(0).standard_normal((37, 2, 25, 320)).astype(np.float32)
+    whole = act.forward_layers(network, inputs, 100)
+    assert act.n_layers(network, inputs) == len(whole) == 5
+    for k in (0, 2, 4):
+        np.testing.assert_allclose(act.forward_layer(network, inputs, k, 8), whole[k], atol=1e-5)
+    batches = list(act.layer_batches(network, inputs, 10))
+    assert [len(b[0]) for b in batches] == [10, 10, 10, 7]

@@ -91,25 +91,41 @@ def _as_layer(tensor) -> np.ndarray:
     return values
 
 
-def forward_layers(model, inputs: np.ndarray, batch_size: int = 100, device=None) -> list[np.ndarray]:
-    """Layers 0..K of ``model`` on ``inputs`` (n, C, H, T): a list of float32 arrays (n, C_l, H_l, T_l), layer 0
-    being the inputs."""
+def layer_batches(model, inputs: np.ndarray, batch_size: int = 100, device=None):
+    """Yield, batch by batch of ``inputs`` (n, C, H, T), the list of layers 0..K (float32 (b, C_l, H_l, T_l), layer 0
+    being the inputs): the streaming form of ``forward_layers`` (memory: one batch's layers)."""
     import torch
 
     device = device or torch.device("cpu")
     model = model.to(device).eval()
-    layers: list[list[np.ndarray]] = []
+    if len(inputs) == 0:
+        raise DataFormatError("no trajectories to run the network on")
     with torch.no_grad():
         for start in range(0, len(inputs), batch_size):
             batch = torch.from_numpy(np.ascontiguousarray(inputs[start : start + batch_size])).to(device)
-            outputs = [_as_layer(batch)] + [_as_layer(out) for out in model.layer_outputs(batch)]
-            if not layers:
-                layers = [[] for _ in outputs]
-            for store, values in zip(layers, outputs):
-                store.append(values)
-    if not layers:
-        raise DataFormatError("no trajectories to run the network on")
+            yield [_as_layer(batch)] + [_as_layer(out) for out in model.layer_outputs(batch)]
+
+
+def forward_layers(model, inputs: np.ndarray, batch_size: int = 100, device=None) -> list[np.ndarray]:
+    """Layers 0..K of ``model`` on ``inputs`` (n, C, H, T): a list of float32 arrays (n, C_l, H_l, T_l), layer 0
+    being the inputs."""
+    layers: list[list[np.ndarray]] = []
+    for outputs in layer_batches(model, inputs, batch_size, device):
+        if not layers:
+            layers = [[] for _ in outputs]
+        for store, values in zip(layers, outputs):
+            store.append(values)
     return [np.concatenate(parts) for parts in layers]
+
+
+def forward_layer(model, inputs: np.ndarray, layer: int, batch_size: int = 100, device=None) -> np.ndarray:
+    """Layer ``layer`` alone of ``forward_layers`` (one forward pass; memory: that layer and one batch's layers)."""
+    return np.concatenate([outputs[layer] for outputs in layer_batches(model, inputs, batch_size, device)])
+
+
+def n_layers(model, inputs: np.ndarray, device=None) -> int:
+    """How many layers (inputs included) ``forward_layers`` returns, from a forward pass of one trajectory."""
+    return len(next(layer_batches(model, inputs[:1], 1, device)))
 
 
 def conv_time_strides(model) -> list[int]:

@@ -217,11 +217,15 @@ def subset_size(rep: Mapping, family: str, n_test: int) -> int:
     return max(1, int(round(rep["activations"]["fraction"][family] * n_test)))
 
 
-def network_memory_mb(floats: Sequence[int], n_subset: int, n_rdm: int) -> int:
-    """The test subset's layers (held and written), the RDM sample's layers, a float64 column block, and the
-    n_rdm × n_rdm Gram, correlation and condensed matrices."""
+def network_memory_mb(floats: Sequence[int], n_subset: int, n_rdm: int, batch_size: int = 1000) -> int:
+    """The stages stream (represent.stages: the test subset's layers are written batch by batch, the RDM sample's
+    computed one layer at a time): the subset's inputs, a batch's layers (``batch_size`` trajectories, twice), the RDM sample's largest
+    layer (with its concatenation), a float64 column block, and the n_rdm × n_rdm Gram, correlation and condensed
+    matrices."""
     total, largest = sum(floats), max(floats)
-    data = 2 * n_subset * total * 4 + n_rdm * total * 4 + n_rdm * min(largest, 4096) * 8
+    batch = min(n_subset, batch_size)
+    inputs = 3 * n_subset * floats[0] * 4  # the subset's inputs as read and in the network's layout, kinematics
+    data = inputs + 2 * batch * total * 4 + 2 * n_rdm * largest * 4 + n_rdm * min(largest, 4096) * 8
     square = 10 * n_rdm * n_rdm * 8
     return int(1500 + 1.2 * (data + square) / 1e6)
 

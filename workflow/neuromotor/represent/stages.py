@@ -21,9 +21,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
+import zarr
 
 from neuromotor.errors import DataFormatError
-from neuromotor.io.store import open_store, read_arrays, write_arrays
+from neuromotor.io.store import atomic_directory, open_store, read_arrays, write_array, write_arrays
 from neuromotor.io.tables import write_tsv
 from neuromotor.represent import activations as act
 from neuromotor.represent import cka as cka_lib
@@ -240,25 +241,40 @@ def _store_activations(dataset, network, config, model, activations_cfg, torch_d
     names = [input_key, "endeffector_coords", "joint_coords", "muscle_coords", "label", "plane", "startpt"]
     data = act.read_rows(dataset, "test", names, subset)
     started = time.perf_counter()
-    layers = act.forward_layers(network, act.network_input(data[input_key], input_key), batch, torch_device)
-    strides = act.layer_strides(network, [layer.shape[-1] for layer in layers], WINDOW)
-    log.info("activations of %d trajectories, %d layers in %.1f s", len(subset), len(layers),
-             time.perf_counter() - started)  # fmt: skip
-    arrays = {f"layer_{k}": layer for k, layer in enumerate(layers)}
-    arrays |= {
-        "kinvars": act.kinematic_panel(data["endeffector_coords"], data["joint_coords"], data["muscle_coords"]),
-        "label": data["label"], "plane": data["plane"], "startpt": data["startpt"],
-        "endeffector": data["endeffector_coords"].astype(np.float32), "index": subset,
-    }  # fmt: skip
-    attrs = {**_model_row(model), "name": config.get("name", ""), "configuration": config.get("configuration", ""),
-             "input_key": input_key, "n_layers": len(layers), "time_stride": strides, "window": WINDOW,
-             "layer_shapes": [list(layer.shape[1:]) for layer in layers], "split": "test",
-             "subset_fraction": activations_cfg["fraction"][model["family"]], "subset_seed": activations_cfg["seed"]}  # fmt: skip
-    array_attrs = {f"layer_{k}": {"axes": ["trajectory", "channel", "row", "time"], "time_stride": s}
-                   for k, s in enumerate(strides)}  # fmt: skip
-    array_attrs["kinvars"] = {"axes": ["trajectory", "variable", "time"], "rows": list(act.KINVARS_ROWS),
-                              "units": "cm (0-2), deg (3-6), mm (7-31), cm/step (32)"}  # fmt: skip
-    write_arrays(out_activations, {"activations": arrays}, attrs=attrs, array_attrs=array_attrs, chunk=256)
+    n = len(subset)
+    with atomic_directory(out_activations) as tmp:  # the layers are streamed batch by batch (memory: one batch's)
+        root = zarr.open_group(store=str(tmp), mode="w", zarr_format=3)
+        group = root.require_group("activations")
+        layers: list = []
+        start = 0
+        for outputs in act.layer_batches(network, act.network_input(data[input_key], input_key), batch, torch_device):
+            if not layers:
+                layers = [group.create_array(f"layer_{k}", shape=(n,) + out.shape[1:], dtype=np.float32,
+                                             chunks=(min(256, n),) + out.shape[1:]) for k, out in enumerate(outputs)]  # fmt: skip
+            for array, values in zip(layers, outputs):
+                array[start : start + len(values)] = values
+            start += len(outputs[0])
+        shapes = [tuple(array.shape[1:]) for array in layers]
+        strides = act.layer_strides(network, [shape[-1] for shape in shapes], WINDOW)
+        for k, (array, stride) in enumerate(zip(layers, strides)):
+            array.attrs.update({"axes": ["trajectory", "channel", "row", "time"], "time_stride": stride})
+        log.info("activations of %d trajectories, %d layers in %.1f s", n, len(layers),
+                 time.perf_counter() - started)  # fmt: skip
+        arrays = {
+            "kinvars": act.kinematic_panel(data["endeffector_coords"], data["joint_coords"], data["muscle_coords"]),
+            "label": data["label"], "plane": data["plane"], "startpt": data["startpt"],
+            "endeffector": data["endeffector_coords"].astype(np.float32), "index": subset,
+        }  # fmt: skip
+        kinvars_attrs = {"axes": ["trajectory", "variable", "time"], "rows": list(act.KINVARS_ROWS),
+                         "units": "cm (0-2), deg (3-6), mm (7-31), cm/step (32)"}  # fmt: skip
+        for name, values in arrays.items():
+            write_array(group, name, values, chunk=256, attrs=kinvars_attrs if name == "kinvars" else None)
+        root.attrs.update({**_model_row(model), "name": config.get("name", ""),
+                           "configuration": config.get("configuration", ""), "input_key": input_key,
+                           "n_layers": len(layers), "time_stride": strides, "window": WINDOW,
+                           "layer_shapes": [list(shape) for shape in shapes], "split": "test",
+                           "subset_fraction": activations_cfg["fraction"][model["family"]],
+                           "subset_seed": activations_cfg["seed"]})  # fmt: skip
 
 
 def _network_rdms(dataset, network, model, input_key, rdm_cfg, batch, torch_device, out_rdm_table, out_rdm_store):
@@ -266,10 +282,11 @@ def _network_rdms(dataset, network, model, input_key, rdm_cfg, batch, torch_devi
     rows, labels = _rdm_rows(dataset, rdm_cfg)
     classes = sorted(np.unique(labels).tolist())
     inputs = act.network_input(act.read_rows(dataset, "train", [input_key], rows)[input_key], input_key)
-    sample_layers = act.forward_layers(network, inputs, batch, torch_device)
-    depths = _depths(len(sample_layers))
+    count = act.n_layers(network, inputs, torch_device)
+    depths = _depths(count)
     table, class_means = [], {}
-    for layer, values in enumerate(sample_layers):
+    for layer in range(count):  # one layer of the RDM sample at a time (one forward pass each)
+        values = act.forward_layer(network, inputs, layer, batch, torch_device)
         similarity, tau, means = _rdm_scores(values, labels, rdm_cfg, classes)
         table.append({**_model_row(model), "representation": "network", "layer": layer, "depth": depths[layer],
                       "n": len(rows), "similarity": similarity, "kendall_tau": tau})  # fmt: skip
