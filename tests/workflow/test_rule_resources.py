@@ -34,7 +34,7 @@ COMMON = (PROJECT_ROOT / "rules" / "common.smk").read_text()
 
 def grows_with_attempt(body: str, resource: str) -> bool:
     """The resource is a lambda scaling with ``attempt``, or a function of rules/common.smk that does."""
-    match = re.search(rf"^\s+{resource}=(.+),$", body, flags=re.M)
+    match = re.search(rf"^\s+{resource}=(.+?),\s*(?:#.*)?$", body, flags=re.M)  # a trailing comment may follow
     if match is None:
         return False
     value = match.group(1)
