@@ -138,6 +138,10 @@ def surrogate_file(output: str) -> str:
     return re.search(r"results/pcrt/surrogate/\S+?\.npz", output).group(0)
 
 
+@pytest.mark.skipif(
+    not (SHARED_MODELS / "MoBL_ARMS_module5_scaleIK.osim").is_file(),
+    reason=f"MoBL-ARMS model not found in {SHARED_MODELS} (it lives in ../shared/models)",
+)
 def test_model_to_download_is_identified_by_its_checksum(tmp_path):
     """MoBL-ARMS with the configured default checksum, served locally: the surrogate cache key is the same before
     (from the checksum) and after the download (from the file)."""
