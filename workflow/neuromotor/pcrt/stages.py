@@ -289,16 +289,7 @@ def make_surrogate_report(
     from neuromotor.pcrt.surrogate import MuscleSurrogate, check_validation, validate_surrogate
 
     settings = muscle_cfg["surrogate"]
-    pool = pool_shard_metadata(shard_paths)
-    rng = np.random.default_rng([seed, 8])
-    n_chosen = min(settings["n_val_traj"], len(pool["length"]))
-    chosen = np.sort(rng.choice(len(pool["length"]), size=n_chosen, replace=False))
-    postures = []
-    for index in chosen:
-        shard, row, length = pool["shard"][index], pool["row"][index], pool["length"][index]
-        joints = read_arrays(shard_paths[shard], names=["joints"])["joints"][row, :, :length]
-        postures.append(joints.T)
-    postures = np.concatenate(postures) if postures else np.zeros((0, 4))
+    postures, n_chosen = _accepted_postures(shard_paths, settings["n_val_traj"], np.random.default_rng([seed, 8]))
     surrogate = MuscleSurrogate.load(surrogate_path)
     arm_model = load_arm_model(muscle_cfg["model_path"])
     uniform = json.loads(Path(uniform_report_path).read_text())
