@@ -14,6 +14,8 @@ import warnings
 import numpy as np
 from scipy.signal import argrelextrema
 
+from neuromotor.emg.robustness import pearson
+
 RELEVANCE_THRESHOLD = 0.2
 ACTIVATION_THRESHOLD = 0.5
 
@@ -127,3 +129,102 @@ def recovery(signature: np.ndarray, planted: np.ndarray) -> dict[str, float]:
         "chance": float(chance),
         "enrichment": precision / chance if chance > 0 else float("nan"),
     }
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# EMG versus relevance (spec §6, last item) and the paper's example participants (spec §9)
+
+HIGH_RELEVANCE = 0.8
+"""Normalised relevance above which the EMG amplitude of a point is averaged (spec §6)."""
+
+PAPER_PARTICIPANTS = (2, 3, 7)
+"""The participants of the paper's Figs. 2 and 4 (1-based file columns)."""
+
+
+def emg_relevance_statistics(
+    emg: np.ndarray, normalised: np.ndarray, participant: np.ndarray, high: float = HIGH_RELEVANCE
+) -> list[dict]:
+    """EMG amplitude against normalised relevance, overall (``muscle`` "all") and per muscle.
+
+    Args:
+        emg: (n, T, M) EMG envelopes of the explained cycles (≈ [0, 1]).
+        normalised: (n, T, M) their normalised relevance (:func:`normalise_cycles`; NaN = negative relevance).
+        participant: (n,) participant of each cycle.
+        high: relevance level of the last statistic.
+    Returns:
+        rows with ``statistic``, ``muscle`` (index or "all"), ``value`` and ``n``:
+        ``r_all_cycles`` — Pearson r over every (cycle, time[, muscle]) point, NaN relevance as 0 (n = points);
+        ``r_participant_means`` — Pearson r between the participants' mean EMG and mean normalised relevance
+        (nanmean over cycles, then NaN as 0; n = participants × points);
+        ``mean_emg_pct_above`` — mean EMG (%) of the points whose normalised relevance exceeds ``high``
+        (NaN when none; n = such points).
+    """
+    emg = np.asarray(emg, dtype=np.float64)
+    normalised = np.asarray(normalised, dtype=np.float64)
+    participant = np.asarray(participant)
+    if emg.shape != normalised.shape or emg.ndim != 3 or participant.shape != emg.shape[:1]:
+        raise ValueError(f"emg_relevance_statistics: emg {emg.shape}, normalised {normalised.shape} and participant "
+                         f"{participant.shape} must be (n, T, M), (n, T, M) and (n,)")
+    relevance = np.nan_to_num(normalised, nan=0.0)
+    people = np.unique(participant)
+    mean_emg = np.stack([emg[participant == p].mean(axis=0) for p in people])
+    mean_relevance = np.nan_to_num(np.stack([mean_cycle(normalised[participant == p]) for p in people]), nan=0.0)
+    with np.errstate(invalid="ignore"):
+        above = np.nan_to_num(normalised, nan=-np.inf) > high
+    rows = []
+    for muscle in ["all", *range(emg.shape[2])]:
+        part = slice(None) if muscle == "all" else muscle
+        e, r, a = emg[..., part], relevance[..., part], above[..., part]
+        rows += [
+            {"statistic": "r_all_cycles", "muscle": muscle, "value": pearson(e, r), "n": int(e.size)},
+            {"statistic": "r_participant_means", "muscle": muscle,
+             "value": pearson(mean_emg[..., part], mean_relevance[..., part]), "n": int(mean_emg[..., part].size)},
+            {"statistic": "mean_emg_pct_above", "muscle": muscle,
+             "value": 100 * float(e[a].mean()) if a.any() else float("nan"), "n": int(a.sum())},
+        ]  # fmt: skip
+    return rows
+
+
+def task_muscle_correlations(mean_a: np.ndarray, mean_b: np.ndarray) -> list[dict]:
+    """Per muscle, the participants' mean and peak relevance in one task correlated with the other's (spec §6).
+
+    Args:
+        mean_a, mean_b: (P, T, M) mean normalised relevance of the same P participants in two tasks (NaN as 0).
+    Returns:
+        rows with ``statistic`` (``r_mean_relevance``: mean over the cycle; ``r_peak_relevance``: maximum over the
+        cycle), ``muscle`` (index), ``value`` (Pearson r across participants; NaN when fewer than 3) and ``n``.
+    """
+    a = np.nan_to_num(np.asarray(mean_a, dtype=np.float64), nan=0.0)
+    b = np.nan_to_num(np.asarray(mean_b, dtype=np.float64), nan=0.0)
+    if a.shape != b.shape or a.ndim != 3:
+        raise ValueError(f"task_muscle_correlations: mean_a {a.shape} and mean_b {b.shape} must both be (P, T, M)")
+    rows = []
+    for statistic, reduce in (("r_mean_relevance", np.mean), ("r_peak_relevance", np.max)):
+        for muscle in range(a.shape[2]):
+            x, y = reduce(a[:, :, muscle], axis=1), reduce(b[:, :, muscle], axis=1)
+            value = pearson(x, y) if len(x) >= 3 else float("nan")
+            rows.append({"statistic": statistic, "muscle": muscle, "value": value, "n": int(len(x))})
+    return rows
+
+
+def nearest_participants(wanted: np.ndarray | tuple, present: np.ndarray) -> list[int]:
+    """For each wanted participant number, itself when present, else the nearest present one not chosen yet (ties:
+    the lower number; repeats only when fewer participants are present than wanted)."""
+    present = sorted(int(p) for p in np.asarray(present).ravel())
+    if not present:
+        raise ValueError("nearest_participants: no participant present")
+    chosen: list[int] = []
+    for w in wanted:
+        free = [p for p in present if p not in chosen] or present
+        chosen.append(min(free, key=lambda p: (abs(p - int(w)), p)))
+    return chosen
+
+
+def participants_note(wanted: tuple, shown: list[int]) -> str:
+    """One sentence naming the paper's participants and the ones shown instead where they are absent."""
+    swaps = [f"{w} → {s}" for w, s in zip(wanted, shown) if int(w) != int(s)]
+    listed = ", ".join(str(s) for s in shown)
+    if not swaps:
+        return f"Participants {listed}, as in the paper."
+    return (f"Participants {listed}: the paper shows {', '.join(map(str, wanted))}; absent here, so the nearest "
+            f"participant numbers present are shown instead ({'; '.join(swaps)}).")
