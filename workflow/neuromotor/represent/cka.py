@@ -27,12 +27,15 @@ def _flat(x: np.ndarray) -> np.ndarray:
 def linear_cka(x: np.ndarray, y: np.ndarray) -> float:
     """Linear CKA of two representations of the same n samples, ``x`` (n, ...) and ``y`` (n, ...); float64.
 
-    Uses the feature-space formula when p_x·p_y ≤ n·(p_x + p_y), the Gram matrices otherwise (same value)."""
-    x, y = _flat(x), _flat(y)
-    if len(x) != len(y):
-        raise ValueError(f"CKA needs the same samples: x has {len(x)} rows, y has {len(y)}")
-    n, px, py = len(x), x.shape[1], y.shape[1]
+    Uses the feature-space formula when p_x·p_y ≤ n·(p_x + p_y), the Gram matrices otherwise (same value); either
+    may be a zarr array (read block by block, neuromotor.represent.blocks)."""
+    from neuromotor.represent.blocks import is_stored, n_features, n_samples
+
+    if n_samples(x) != n_samples(y):
+        raise ValueError(f"CKA needs the same samples: x has {n_samples(x)} rows, y has {n_samples(y)}")
+    n, px, py = n_samples(x), n_features(x), n_features(y)
     if px * py <= n * (px + py):
+        x, y = _flat(x[...] if is_stored(x) else x), _flat(y[...] if is_stored(y) else y)
         xc = np.asarray(x, dtype=np.float64) - x.mean(axis=0, dtype=np.float64)
         yc = np.asarray(y, dtype=np.float64) - y.mean(axis=0, dtype=np.float64)
         cross = np.linalg.norm(yc.T @ xc) ** 2
@@ -67,16 +70,18 @@ def cca_basis(x: np.ndarray, n_components: int | None = None, gram: np.ndarray |
     defined). With ``n_components = k``: the span of the first k principal components, i.e. the top-k
     eigenvectors of the centred Gram matrix X̃X̃ᵀ (``gram``, any positive multiple, computed when not given).
     """
-    x = _flat(x)
-    n = len(x)
-    if n_components is not None:
+    from neuromotor.represent.blocks import is_stored, n_features, n_samples
+
+    n = n_samples(x)
+    if n_components is not None:  # from the Gram alone (x may be a zarr array)
         gram = gram_matrix(x, center="columns") if gram is None else gram
         values, vectors = np.linalg.eigh(gram)
         order = np.argsort(values)[::-1][: min(n_components, n)]
         keep = values[order] > 1e-10 * max(values.max(initial=0.0), 1e-300)
         return vectors[:, order[keep]]
-    if x.shape[1] >= n:
+    if n_features(x) >= n:
         return None
+    x = _flat(x[...] if is_stored(x) else x)  # p < n: at most n² values
     xc = np.asarray(x, dtype=np.float64) - x.mean(axis=0, dtype=np.float64)
     q, r = np.linalg.qr(xc)
     diagonal = np.abs(np.diag(r))

@@ -63,3 +63,90 @@ def decode(
         if q == 2:
             out["distance"][k] = float(np.linalg.norm(y[keep] - prediction, axis=1).mean())
     return out
+
+
+def _x64(x: np.ndarray) -> np.ndarray:
+    return np.asarray(x, dtype=np.float64)
+
+
+SPLITS = ("train", "test")
+
+
+def decode_streamed(batches, widths: dict[str, int], alpha: float = 1.0) -> dict[str, dict[str, np.ndarray]]:
+    """:func:`decode` of several targets from batches of samples, never holding the activations whole.
+
+    ``batches(split)`` ("train" or "test") returns a fresh iterator of ``(x, targets)``: ``x`` (m, p) activations
+    of some samples, ``targets`` {name: (m, q) components} with q = ``widths[name]``. The train batches are read
+    twice (the fit from sums of the activations shifted by the first batch's mean, then the predictions' sums),
+    the test batches once. Rows with a non-finite target are dropped per target. Same results as :func:`decode`
+    of the concatenated samples up to rounding (tested). Returns ``{name: decode's dict}``."""
+    sums: dict[str, dict] = {}
+    for x, targets in batches("train"):
+        for name, y in targets.items():
+            keep = np.all(np.isfinite(y), axis=1)
+            if not keep.any():
+                continue
+            xk, yk = _x64(x[keep]), _x64(y[keep])
+            if name not in sums:
+                sums[name] = {"shift": xk.mean(axis=0), "n": 0, "sx": 0.0, "sy": 0.0, "sxx": 0.0, "sxy": 0.0}
+            s = sums[name]
+            xk -= s["shift"]
+            s["n"] += len(xk)
+            s["sx"] = s["sx"] + xk.sum(axis=0)
+            s["sy"] = s["sy"] + yk.sum(axis=0)
+            s["sxx"] = s["sxx"] + xk.T @ xk
+            s["sxy"] = s["sxy"] + xk.T @ yk
+    fits = {}
+    for name, s in sums.items():
+        if s["n"] < 2:
+            continue
+        x_mean, y_mean = s["sx"] / s["n"], s["sy"] / s["n"]
+        gram = s["sxx"] - s["n"] * np.outer(x_mean, x_mean)
+        gram[np.diag_indices_from(gram)] += alpha
+        coef = np.linalg.solve(gram, s["sxy"] - s["n"] * np.outer(x_mean, y_mean))
+        fits[name] = (coef, y_mean - (x_mean + s["shift"]) @ coef, y_mean)
+    keys = ("n", "res", "dist", "y", "yy", "p", "pp", "yp")
+    scores = {name: {split: dict.fromkeys(keys, 0.0) for split in SPLITS} for name in widths}
+    for split in SPLITS:
+        if not fits:
+            break
+        for x, targets in batches(split):
+            for name, y in targets.items():
+                keep = np.all(np.isfinite(y), axis=1)
+                s = scores[name][split]
+                s["n"] += int(keep.sum())
+                if name not in fits or not keep.any():
+                    continue
+                coef, intercept, centre = fits[name]
+                yk = _x64(y[keep]) - centre  # sums about the train mean of the target (well scaled)
+                prediction = _x64(x[keep]) @ coef + intercept - centre
+                error = yk - prediction
+                s["res"] = s["res"] + (error**2).sum(axis=0)
+                s["dist"] += float(np.linalg.norm(error, axis=1).sum()) if y.shape[1] == 2 else 0.0
+                s["y"] = s["y"] + yk.sum(axis=0)
+                s["yy"] = s["yy"] + (yk**2).sum(axis=0)
+                s["p"] = s["p"] + prediction.sum(axis=0)
+                s["pp"] = s["pp"] + (prediction**2).sum(axis=0)
+                s["yp"] = s["yp"] + (yk * prediction).sum(axis=0)
+    out = {}
+    for name, q in widths.items():
+        n = np.array([sums.get(name, {}).get("n", 0), scores[name]["test"]["n"]], dtype=int)
+        result = {"n": n, "distance": np.full(2, np.nan)}
+        if name not in fits or n[1] == 0:
+            result["train"] = result["test"] = np.full((q, 3), np.nan)
+            out[name] = result
+            continue
+        for k, split in enumerate(SPLITS):
+            s = scores[name][split]
+            m = s["n"]
+            total = s["yy"] - s["y"] ** 2 / m
+            var_p = s["pp"] - s["p"] ** 2 / m
+            cov = s["yp"] - s["y"] * s["p"] / m
+            with np.errstate(divide="ignore", invalid="ignore"):
+                r2 = np.where(total > 0, 1 - s["res"] / total, np.where(s["res"] == 0, 1.0, 0.0))
+                pcc = cov / np.sqrt(total * var_p)
+            result[split] = np.column_stack([np.sqrt(s["res"] / m), r2, pcc])
+            if q == 2:
+                result["distance"][k] = s["dist"] / m
+        out[name] = result
+    return out

@@ -33,3 +33,15 @@ def tsne_embedding(
         learning_rate="auto",
     )
     return tsne.fit_transform(reduced).astype(np.float32)
+
+
+def pca_scores_from_gram(gram: np.ndarray, n_components: int) -> np.ndarray:
+    """The first ``n_components`` principal-component scores (n, k) float64 of a representation from its
+    column-centred Gram matrix X̃X̃ᵀ (n, n): eigenvectors times √eigenvalue (the exact PCA, what
+    ``PCA.fit_transform`` returns up to each component's sign; here the sign makes each column's largest
+    magnitude positive). For representations too large to hold (neuromotor.represent.blocks)."""
+    values, vectors = np.linalg.eigh(np.asarray(gram, dtype=np.float64))
+    order = np.argsort(values)[::-1][: max(0, min(n_components, len(values)))]
+    scores = vectors[:, order] * np.sqrt(np.maximum(values[order], 0.0))
+    signs = np.sign(scores[np.argmax(np.abs(scores), axis=0), np.arange(scores.shape[1])])
+    return scores * np.where(signs == 0, 1.0, signs)

@@ -36,22 +36,28 @@ def class_balanced_sample(labels: np.ndarray, per_class: int, seed: int, classes
     return np.sort(np.concatenate(chosen)) if chosen else np.zeros(0, dtype=int)
 
 
-def gram_matrix(x: np.ndarray, center: str | None = None, chunk: int = 4096) -> np.ndarray:
+def gram_matrix(x, center: str | None = None, chunk: int = 4096) -> np.ndarray:
     """``X̃ X̃ᵀ`` (n, n) float64 of a representation ``x`` (n, ...) flattened per sample, accumulated over column
     chunks of ``chunk`` features. ``center``: ``"rows"`` subtracts each sample's mean over features (correlation),
-    ``"columns"`` each feature's mean over samples (CKA), None nothing."""
-    x = np.asarray(x).reshape(len(x), -1)
-    n, p = x.shape
+    ``"columns"`` each feature's mean over samples (CKA), None nothing. ``x`` may be a zarr array, read block by
+    block (neuromotor.represent.blocks; the same numbers bit for bit as the array in memory)."""
+    from neuromotor.represent.blocks import column_chunks, n_features, n_samples
+
+    if center not in ("rows", "columns", None):
+        raise ValueError(f"center must be 'rows', 'columns' or None, got {center!r}")
+    n, p = n_samples(x), n_features(x)
     gram = np.zeros((n, n))
-    row_mean = x.mean(axis=1, dtype=np.float64) if center == "rows" else None
-    for start in range(0, p, chunk):
-        block = np.asarray(x[:, start : start + chunk], dtype=np.float64)
+    row_mean = None
+    if center == "rows":  # the per-sample means, summed chunk by chunk (one pass more for a stored x)
+        row_mean = np.zeros(n)
+        for block in column_chunks(x, chunk):
+            row_mean += block.sum(axis=1)
+        row_mean /= max(p, 1)
+    for block in column_chunks(x, chunk):
         if center == "rows":
             block -= row_mean[:, None]
         elif center == "columns":
             block -= block.mean(axis=0)
-        elif center is not None:
-            raise ValueError(f"center must be 'rows', 'columns' or None, got {center!r}")
         gram += block @ block.T
     return gram
 
@@ -62,10 +68,14 @@ def condensed(square: np.ndarray) -> np.ndarray:
     return square[rows, cols]
 
 
-def correlation_rdm(x: np.ndarray, chunk: int = 4096) -> np.ndarray:
-    """Condensed RDM d(a, b) = 1 − Pearson r(x_a, x_b) of ``x`` (n, ...) flattened per sample; float64, length
-    n(n−1)/2. A constant sample has no correlation: its distances are NaN (as ``pdist``)."""
-    gram = gram_matrix(x, center="rows", chunk=chunk)
+def correlation_rdm(x, chunk: int = 4096) -> np.ndarray:
+    """Condensed RDM d(a, b) = 1 − Pearson r(x_a, x_b) of ``x`` (n, ...) flattened per sample (in memory or a zarr
+    array); float64, length n(n−1)/2. A constant sample has no correlation: its distances are NaN (as ``pdist``)."""
+    return correlation_rdm_from_gram(gram_matrix(x, center="rows", chunk=chunk))
+
+
+def correlation_rdm_from_gram(gram: np.ndarray) -> np.ndarray:
+    """The condensed correlation RDM from the Gram matrix of the row-centred representation (n, n)."""
     norms = np.sqrt(np.diag(gram))
     with np.errstate(divide="ignore", invalid="ignore"):
         r = gram / np.outer(norms, norms)

@@ -27,19 +27,21 @@ from neuromotor.errors import DataFormatError
 from neuromotor.io.store import atomic_directory, open_store, read_arrays, write_array, write_arrays
 from neuromotor.io.tables import write_tsv
 from neuromotor.represent import activations as act
+from neuromotor.represent import blocks
 from neuromotor.represent import cka as cka_lib
 from neuromotor.represent import kinematics as kin
 from neuromotor.represent import rdm as rdm_lib
 from neuromotor.represent import tuning as tun
-from neuromotor.represent.decoding import decode
-from neuromotor.represent.embedding import tsne_embedding
+from neuromotor.represent.decoding import decode_streamed
+from neuromotor.represent.embedding import pca_scores_from_gram, tsne_embedding
 from neuromotor.represent.stats import score_quantile, scored
 
 log = logging.getLogger(__name__)
 
 WINDOW = 320
 LAYER_CACHE_BYTES = 10**9
-"""The units job keeps every layer in memory when they take at most this much, one layer at a time otherwise."""
+"""The units job keeps every layer in memory when they take at most this much, one layer at a time otherwise (and
+reads a layer above ``blocks.STREAM_BYTES`` from the store block by block)."""
 INPUT_REPRESENTATIONS = {
     "spindle_firing": "spindles (v1)",
     "spindle_info": "spindles (v2)",
@@ -135,7 +137,8 @@ def _rdm_rows(dataset, rdm_cfg: Mapping) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _rdm_scores(x: np.ndarray, labels: np.ndarray, rdm_cfg: Mapping, classes: Sequence[int]):
-    """(similarity, Kendall τ, class-mean RDM) of one representation on the RDM sample."""
+    """(similarity, Kendall τ, class-mean RDM) of one representation on the RDM sample (in memory or a zarr
+    array, read block by block)."""
     rdm = rdm_lib.correlation_rdm(x)
     oracle = rdm_lib.oracle_rdm(labels)
     tau = rdm_lib.rdm_kendall(rdm, oracle) if rdm_cfg["kendall"] else float("nan")
@@ -248,9 +251,9 @@ def _store_activations(dataset, network, config, model, activations_cfg, torch_d
         layers: list = []
         start = 0
         for outputs in act.layer_batches(network, act.network_input(data[input_key], input_key), batch, torch_device):
-            if not layers:
-                layers = [group.create_array(f"layer_{k}", shape=(n,) + out.shape[1:], dtype=np.float32,
-                                             chunks=(min(256, n),) + out.shape[1:]) for k, out in enumerate(outputs)]  # fmt: skip
+            if not layers:  # chunks of a batch x channels: the units and CKA jobs read blocks of either
+                layers = [blocks.create_layer_array(group, f"layer_{k}", (n,) + out.shape[1:], batch)
+                          for k, out in enumerate(outputs)]  # fmt: skip
             for array, values in zip(layers, outputs):
                 array[start : start + len(values)] = values
             start += len(outputs[0])
@@ -285,9 +288,10 @@ def _network_rdms(dataset, network, model, input_key, rdm_cfg, batch, torch_devi
     count = act.n_layers(network, inputs, torch_device)
     depths = _depths(count)
     table, class_means = [], {}
-    for layer in range(count):  # one layer of the RDM sample at a time (one forward pass each)
-        values = act.forward_layer(network, inputs, layer, batch, torch_device)
-        similarity, tau, means = _rdm_scores(values, labels, rdm_cfg, classes)
+    for layer in range(count):  # one layer of the RDM sample at a time (one forward pass each), held or streamed
+        layer_batches = (outputs[layer] for outputs in act.layer_batches(network, inputs, batch, torch_device))
+        with blocks.streamed_layer(layer_batches, len(inputs), directory=Path(out_rdm_store).parent) as values:
+            similarity, tau, means = _rdm_scores(values, labels, rdm_cfg, classes)
         table.append({**_model_row(model), "representation": "network", "layer": layer, "depth": depths[layer],
                       "n": len(rows), "similarity": similarity, "kendall_tau": tau})  # fmt: skip
         class_means[f"layer_{layer}"] = means
@@ -325,6 +329,18 @@ class ActivationStore:
             raise DataFormatError(f"{self.path}: activations/{name} missing (n_layers = {self.n_layers})")
         return np.asarray(self.group[name][...])
 
+    def array(self, k: int):
+        """Layer k as its zarr array (read block by block by neuromotor.represent.blocks)."""
+        name = f"layer_{k}"
+        if name not in self.group:
+            raise DataFormatError(f"{self.path}: activations/{name} missing (n_layers = {self.n_layers})")
+        return self.group[name]
+
+    def source(self, k: int):
+        """Layer k in memory when it takes at most ``blocks.STREAM_BYTES``, else its zarr array."""
+        array = self.array(k)
+        return self.layer(k) if 4 * int(np.prod(array.shape)) <= blocks.STREAM_BYTES else array
+
     def model(self) -> dict:
         return {key: self.attrs[key] for key in MODEL_COLUMNS}
 
@@ -356,6 +372,112 @@ def _class_designs(keys) -> dict[str, int]:
     return {cls: keys.index(pair) for cls, pair in tun.UNIT_CLASSES.items() if pair in keys}
 
 
+class TrajectorySet:
+    """One set of trajectories whose units are fitted: a plane subset (all designs, labels, decoding) or a plane
+    height (the direction model only). ``trajectories`` (m,) rows of the store, ``features`` their kinematic
+    feature sets (m, 2, 320); the train/test split of ``tuning_cfg`` is drawn here."""
+
+    def __init__(self, trajectories, features, tuning_cfg, keys, decoding_cfg=None):
+        split = tun.trajectory_split(len(trajectories), tuning_cfg["test_size"], tuning_cfg["random_state"])
+        self.trajectories = np.asarray(trajectories)
+        self.train, self.test = trajectories[split[0]], trajectories[split[1]]
+        self.features_train = {name: features[name][split[0]] for name in features}
+        self.features_test = {name: features[name][split[1]] for name in features}
+        self.tuning_cfg, self.keys, self.decoding_cfg = tuning_cfg, list(keys), decoding_cfg or {}
+        self.models: dict[str, list[int]] = {}
+        for name, model in self.keys:
+            self.models.setdefault(name, []).append(model)
+        self._designs: tuple | None = None
+
+    def designs(self, times) -> tun.DesignSet:
+        """The designs at ``times`` (layers sampled at the same steps share them; the last one is kept)."""
+        if self._designs is None or self._designs[0] != tuple(times):
+            train = tun.tuning_designs(self.features_train, self.models, np.arange(len(self.train)), times)[1]
+            test = tun.tuning_designs(self.features_test, self.models, np.arange(len(self.test)), times)[1]
+            self._designs = (tuple(times), tun.DesignSet(train, test))
+        return self._designs[1]
+
+
+def _unit_positions(c0: int, c1: int, channels: int, rows: int) -> np.ndarray:
+    """Layer unit indices (row-major over (row, channel)) of the units of channels c0..c1-1, in the order of
+    ``tun.layer_samples`` of that channel block."""
+    return np.add.outer(np.arange(rows) * channels, np.arange(c0, c1)).ravel()
+
+
+def _decode_layer(source, kset: TrajectorySet, kept, times, alpha) -> dict:
+    """Population decoding of every target of ``kset`` from one layer, reading it sample block by sample block."""
+    targets = kset.decoding_cfg.get("targets", [])
+    if not targets:
+        return {}
+
+    def batches(split):
+        rows = kset.train if split == "train" else kset.test
+        features = kset.features_train if split == "train" else kset.features_test
+        order = np.argsort(rows, kind="stable")
+        for r0, r1, values in blocks.row_blocks(blocks.select_rows(source, rows[order])):
+            positions = order[r0:r1]
+            x = tun.layer_samples(values, np.arange(r1 - r0), kept)
+            yield x, {t: tun.feature_samples(features[t], positions, times) for t in targets}
+
+    return decode_streamed(batches, {t: 2 for t in targets}, kset.decoding_cfg["alpha"])
+
+
+def fit_sets(
+    layer: Callable[[int], np.ndarray],
+    strides: Sequence[int],
+    labels: np.ndarray,
+    sets: Sequence[TrajectorySet],
+    threads: int = 1,
+) -> list[list[dict]]:
+    """Tuning curves, label tuning and decoding of every layer on several trajectory sets, in one pass over each
+    layer's channel blocks (units) plus its sample blocks (decoding) — a layer read from its store never whole.
+
+    ``layer(k)`` returns layer k's activations (n, C, H, T_k) of all stored trajectories, in memory or as a zarr
+    array; ``strides`` the layers' cumulative temporal strides, ``labels`` (n,) the characters. The layer's kept
+    time steps are pooled. Returns per set and layer ``{"fits": LinearFits, "labels": (U, 2) | None, "decoding":
+    {target: decode's dict}}``; the same numbers whichever blocks the layer is read in (to rounding, tested).
+    """
+    classes = sorted(np.unique(labels).tolist())
+    results: list[list[dict]] = [[] for _ in sets]
+    for k, stride in enumerate(strides):
+        source = layer(k)
+        n, channels, rows, length = source.shape
+        units = channels * rows
+        kept = kin.kept_time_indices(length, stride, WINDOW, sets[0].tuning_cfg["onset"],
+                                     sets[0].tuning_cfg["tcoff"] == "symmetric") if sets else []  # fmt: skip
+        times = kin.sample_times(kept, stride)
+        outs = []
+        for kset in sets:
+            design = kset.designs(times)
+            n_designs = len(kset.keys)
+            outs.append({"coef": np.zeros((n_designs, units, 3)), "metrics": np.full((n_designs, units, 2, 3), np.nan),
+                         "n_samples": design.n_samples.copy(),
+                         "labels": np.zeros((units, 2)) if kset.tuning_cfg["labels"] != "off" else None})  # fmt: skip
+        for c0, c1, values in blocks.channel_blocks(source):
+            positions = _unit_positions(c0, c1, channels, rows)
+            for kset, out in zip(sets, outs):
+                y_train = tun.layer_samples(values, kset.train, kept)
+                y_test = tun.layer_samples(values, kset.test, kept)
+                fits = kset.designs(times).fit(y_train, y_test)
+                out["coef"][:, positions], out["metrics"][:, positions] = fits.coef, fits.metrics
+                mode = kset.tuning_cfg["labels"]
+                if mode != "off":
+                    labels_train = np.repeat(labels[kset.train], len(kept))
+                    labels_test = np.repeat(labels[kset.test], len(kept))
+                    if mode == "svm":
+                        out["labels"][positions] = _label_tuning(y_train, y_test, labels_train, labels_test, classes,
+                                                                 kset.tuning_cfg["label_max_iter"], threads)  # fmt: skip
+                    else:
+                        out["labels"][positions] = tun.label_scores_auc(y_train, labels_train, y_test, labels_test,
+                                                                        classes)  # fmt: skip
+            del values
+        for kset, out, result in zip(sets, outs, results):
+            fits = tun.LinearFits(coef=out["coef"], metrics=out["metrics"], n_samples=out["n_samples"])
+            decoding = _decode_layer(source, kset, kept, times, kset.decoding_cfg.get("alpha", 1.0))
+            result.append({"fits": fits, "labels": out["labels"], "decoding": decoding})
+    return results
+
+
 def fit_layers(
     layer: Callable[[int], np.ndarray],
     strides: Sequence[int],
@@ -367,61 +489,28 @@ def fit_layers(
     decoding_cfg: Mapping | None = None,
     threads: int = 1,
 ) -> list[dict]:
-    """Tuning curves (and decoding) of every layer on one set of trajectories.
-
-    ``layer(k)`` returns layer k's activations (n, C, H, T_k) of all stored trajectories, ``strides`` the layers'
-    cumulative temporal strides, ``labels`` (n,) the characters; ``trajectories`` (m,) the rows analysed and
-    ``features`` their kinematic feature sets (m, 2, 320); ``keys`` the (feature set, model) designs. The
-    trajectories are split by ``train_test_split`` (test size and random state of ``tuning_cfg``), the layer's
-    kept time steps pooled. Returns per layer ``{"fits": LinearFits, "labels": (U, 2) | None, "decoding": {...}}``.
-    """
-    split = tun.trajectory_split(len(trajectories), tuning_cfg["test_size"], tuning_cfg["random_state"])
-    train, test = trajectories[split[0]], trajectories[split[1]]
-    features_train = {name: features[name][split[0]] for name in features}
-    features_test = {name: features[name][split[1]] for name in features}
-    positions_train, positions_test = np.arange(len(train)), np.arange(len(test))
-    models: dict[str, list[int]] = {}
-    for name, model in keys:
-        models.setdefault(name, []).append(model)
-    classes = sorted(np.unique(labels).tolist())
-    designs: dict[tuple, tuple] = {}  # layers with the same time steps share their designs
-    results = []
-    for k, stride in enumerate(strides):
-        values = layer(k)
-        kept = kin.kept_time_indices(values.shape[-1], stride, WINDOW, tuning_cfg["onset"],
-                                     tuning_cfg["tcoff"] == "symmetric")  # fmt: skip
-        times = kin.sample_times(kept, stride)
-        y_train = tun.layer_samples(values, train, kept)
-        y_test = tun.layer_samples(values, test, kept)
-        if tuple(times) not in designs:
-            designs[tuple(times)] = tun.DesignSet(tun.tuning_designs(features_train, models, positions_train, times)[1],
-                                                  tun.tuning_designs(features_test, models, positions_test, times)[1])  # fmt: skip
-        out = {"fits": designs[tuple(times)].fit(y_train, y_test), "labels": None, "decoding": {}}
-        if tuning_cfg["labels"] != "off":
-            labels_train = np.repeat(labels[train], len(kept))
-            labels_test = np.repeat(labels[test], len(kept))
-            if tuning_cfg["labels"] == "svm":
-                out["labels"] = _label_tuning(y_train, y_test, labels_train, labels_test, classes,
-                                              tuning_cfg["label_max_iter"], threads)  # fmt: skip
-            else:
-                out["labels"] = tun.label_scores_auc(y_train, labels_train, y_test, labels_test, classes)
-        for target in (decoding_cfg or {}).get("targets", []):
-            out["decoding"][target] = decode(
-                y_train, tun.feature_samples(features_train[target], positions_train, times),
-                y_test, tun.feature_samples(features_test[target], positions_test, times), decoding_cfg["alpha"],
-            )  # fmt: skip
-        results.append(out)
-    return results
+    """Tuning curves (and decoding) of every layer on one set of trajectories: :func:`fit_sets` of one
+    :class:`TrajectorySet` (``trajectories`` (m,), ``features`` their feature sets (m, 2, 320), ``keys`` the
+    (feature set, model) designs, split by ``train_test_split`` with ``tuning_cfg``'s test size and seed)."""
+    return fit_sets(layer, strides, labels, [TrajectorySet(trajectories, features, tuning_cfg, keys, decoding_cfg)],
+                    threads)[0]  # fmt: skip
 
 
-def _direction_fits(store, layers_cache, trajectories, features, tuning_cfg):
-    """Direction-model (vel, 1) fits of every layer on a set of trajectories: (PD, test R²) per unit, concatenated
-    over layers."""
-    results = fit_layers(layers_cache, store.strides, store.labels, trajectories, features,
-                         {**tuning_cfg, "labels": "off"}, [("vel", 1)])  # fmt: skip
+def _direction_pd(results: Sequence[dict]) -> tuple[np.ndarray, np.ndarray]:
+    """Direction-model (vel, 1) fits of every layer: (PD, test R²) per unit, concatenated over layers."""
     pd = np.concatenate([tun.preferred_directions(r["fits"].coef[0]) for r in results])
     r2 = np.concatenate([r["fits"].metrics[0, :, 1, 1] for r in results])
     return pd, r2
+
+
+def _embed_source(source, rows: np.ndarray, cfg: Mapping) -> np.ndarray:
+    """tSNE of a layer's ``rows``: in memory as :func:`_embed`; a stored layer's PCA from the column-centred Gram of
+    those rows (exact; read block by block), then tSNE of the scores."""
+    if not blocks.is_stored(source):
+        return _embed(np.asarray(source)[rows], cfg)
+    n_pca = min(cfg["n_pca"], len(rows), blocks.n_features(source))
+    gram = rdm_lib.gram_matrix(blocks.select_rows(source, rows), center="columns")
+    return _embed(pca_scores_from_gram(gram, n_pca), cfg)
 
 
 @limit_threads
@@ -450,11 +539,12 @@ def analyse_units(
     keep_all = len(store.labels) * sum(int(np.prod(s)) for s in shapes) * 4 <= LAYER_CACHE_BYTES
 
     def layers_cache(k):
-        """Layer k's activations: all layers stay in memory when they fit in LAYER_CACHE_BYTES, else one."""
+        """Layer k's activations: all layers stay in memory when they fit in LAYER_CACHE_BYTES, else one (in
+        memory up to blocks.STREAM_BYTES, else read from the store block by block)."""
         if k not in cache:
             if not keep_all:
                 cache.clear()
-            cache[k] = store.layer(k)
+            cache[k] = store.source(k)
         return cache[k]
 
     units = _unit_index(shapes)
@@ -464,6 +554,7 @@ def analyse_units(
     groups: dict[str, dict] = {"": units}
     units_rows, pd_rows, decoding_rows, invariance_rows = [], [], [], []
 
+    plane_sets: dict[str, TrajectorySet] = {}
     for plane in tuning_cfg["planes"]:
         trajectories = np.flatnonzero(kin.plane_mask(store.endeffector, plane))
         if len(trajectories) < tuning_cfg["min_trajectories"]:
@@ -471,18 +562,41 @@ def analyse_units(
                         tuning_cfg["min_trajectories"])  # fmt: skip
             continue
         features = kin.feature_components(store.endeffector[trajectories], plane)
-        started = time.perf_counter()
-        results = fit_layers(layers_cache, store.strides, store.labels, trajectories, features, tuning_cfg, keys,
-                             decoding_cfg, threads)  # fmt: skip
-        log.info("%s: %d trajectories, tuning of %d units in %.1f s", plane, len(trajectories), len(units["layer"]),
-                 time.perf_counter() - started)  # fmt: skip
+        plane_sets[plane] = TrajectorySet(trajectories, features, tuning_cfg, keys, decoding_cfg)
+    height_sets: dict[tuple[str, int], TrajectorySet] = {}
+    heights_of: dict[str, tuple[list, float, np.ndarray]] = {}
+    for orientation, plane in kin.ORIENTATIONS.items():
+        if plane not in tuning_cfg["planes"] or not invariance_cfg["enabled"]:
+            continue
+        heights = list(invariance_cfg["heights"][orientation])
+        reference = invariance_cfg["reference"][orientation]
+        if reference not in heights:
+            heights.append(reference)
+        masks = kin.height_masks(store.endeffector, plane, heights)
+        heights_of[orientation] = (heights, reference, masks.sum(axis=1))
+        for h, mask in enumerate(masks):
+            trajectories = np.flatnonzero(mask)
+            if len(trajectories) < invariance_cfg["min_trajectories"]:
+                continue
+            features = kin.feature_components(store.endeffector[trajectories], plane)
+            height_sets[(orientation, h)] = TrajectorySet(trajectories, features, {**tuning_cfg, "labels": "off"},
+                                                          [("vel", 1)])  # fmt: skip
+    started = time.perf_counter()
+    all_sets = list(plane_sets.values()) + list(height_sets.values())
+    fitted = fit_sets(layers_cache, store.strides, store.labels, all_sets, threads) if all_sets else []
+    log.info("tuning of %d units on %d plane subsets and %d plane heights in %.1f s", len(units["layer"]),
+             len(plane_sets), len(height_sets), time.perf_counter() - started)  # fmt: skip
+    by_set = dict(zip([("plane", p) for p in plane_sets] + list(height_sets), fitted))
+
+    for plane, kset in plane_sets.items():
+        results = by_set[("plane", plane)]
         metrics = np.concatenate([r["fits"].metrics.transpose(1, 0, 2, 3) for r in results])  # (U, D, 2, 3)
         coef = np.concatenate([r["fits"].coef.transpose(1, 0, 2) for r in results])  # (U, D, 3)
         labels = (np.concatenate([r["labels"] for r in results]) if tuning_cfg["labels"] != "off"
                   else np.full((len(metrics), 2), np.nan))  # fmt: skip
         n_samples = np.stack([r["fits"].n_samples for r in results])
         groups[plane] = {"metrics": metrics, "coef": coef, "labels": labels, "n_samples": n_samples,
-                         "trajectories": store.index[trajectories]}  # fmt: skip
+                         "trajectories": store.index[kset.trajectories]}  # fmt: skip
         for k in range(store.n_layers):
             in_layer = units["layer"] == k
             scores = {cls: metrics[in_layer, d, 1, 1] for cls, d in classes.items()}
@@ -516,23 +630,12 @@ def analyse_units(
                                               "n": int(result["n"][s]), "rmse": rmse, "r2": r2, "pcc": pcc,
                                               "mean_distance": result["distance"][s] if target == "ee" else np.nan})  # fmt: skip
 
-    for orientation, plane in kin.ORIENTATIONS.items():
-        if plane not in tuning_cfg["planes"] or not invariance_cfg["enabled"]:
-            continue
-        heights = list(invariance_cfg["heights"][orientation])
-        reference = invariance_cfg["reference"][orientation]
-        if reference not in heights:
-            heights.append(reference)
-        masks = kin.height_masks(store.endeffector, plane, heights)
+    for orientation, (heights, reference, counts) in heights_of.items():
         pd = np.full((len(heights), len(units["layer"])), np.nan)
         r2 = np.full_like(pd, np.nan)
-        counts = masks.sum(axis=1)
-        for h, mask in enumerate(masks):
-            trajectories = np.flatnonzero(mask)
-            if len(trajectories) < invariance_cfg["min_trajectories"]:
-                continue
-            features = kin.feature_components(store.endeffector[trajectories], plane)
-            pd[h], r2[h] = _direction_fits(store, layers_cache, trajectories, features, tuning_cfg)
+        for h in range(len(heights)):
+            if (orientation, h) in by_set:
+                pd[h], r2[h] = _direction_pd(by_set[(orientation, h)])
         groups[f"heights_{orientation}"] = {"height": np.asarray(heights, dtype=np.float64), "pd": pd, "r2": r2,
                                             "n_trajectories": counts}  # fmt: skip
         tuned_pd = np.where(tun.tuned(r2, threshold), pd, np.nan)
@@ -551,7 +654,7 @@ def analyse_units(
     if tsne_cfg["enabled"]:
         chosen = _tsne_rows(len(store.labels), tsne_cfg)
         for k in range(store.n_layers):
-            tsne_arrays[f"layer_{k}"] = _embed(layers_cache(k)[chosen], tsne_cfg)
+            tsne_arrays[f"layer_{k}"] = _embed_source(layers_cache(k), chosen, tsne_cfg)
         tsne_arrays |= {"label": store.labels[chosen], "index": store.index[chosen]}
 
     attrs = {**model, "designs": [f"{name}:{mid}" for name, mid in keys], "metrics": list(tun.METRICS),
@@ -593,8 +696,8 @@ def compare_cka(
     n = {}
     for key, path in stores.items():
         store = ActivationStore(path)
-        layers = [store.layer(k) for k in range(store.n_layers)]
-        n[key] = len(layers[0])
+        layers = [store.array(k) for k in range(store.n_layers)]  # read block by block (blocks.column_chunks)
+        n[key] = int(layers[0].shape[0])
         grams[key] = [cka_lib.normalized_gram(layer) for layer in layers]
         bases[key] = [cka_lib.cca_basis(layer, cka_cfg["cca_pca"], gram) if cka_cfg["cca"] else None
                       for layer, gram in zip(layers, grams[key])]  # fmt: skip
@@ -644,16 +747,23 @@ def sweep_cka(
     subset = act.test_subset(act.split_length(dataset, "test"), activations_cfg["fraction"][family],
                              activations_cfg["seed"])  # fmt: skip
     inputs = act.network_input(act.read_rows(dataset, "test", [input_key], subset)[input_key], input_key)
-    layers = {}
-    for task, folder in (("art", art_dir), ("tdt", tdt_dir)):
-        network = load_network(folder, "best")
-        layers[task] = act.forward_layers(network, inputs, activations_cfg["batch_size"], torch_device)
-    if len(layers["art"]) != len(layers["tdt"]):
-        raise DataFormatError(f"{art_dir} and {tdt_dir}: the twins have {len(layers['art'])} and "
-                              f"{len(layers['tdt'])} layers; expected the same configuration")  # fmt: skip
-    depths = _depths(len(layers["art"]))
-    rows = [{"family": family, "configuration": configuration, "input_key": input_key, "layer": k, "depth": depths[k],
-             "n": len(subset), "cka": cka_lib.linear_cka(a, b)}
-            for k, (a, b) in enumerate(zip(layers["art"], layers["tdt"]))]  # fmt: skip
+    batch = activations_cfg["batch_size"]
+    networks = {task: load_network(folder, "best") for task, folder in (("art", art_dir), ("tdt", tdt_dir))}
+    counts = {task: act.n_layers(network, inputs, torch_device) for task, network in networks.items()}
+    if counts["art"] != counts["tdt"]:
+        raise DataFormatError(f"{art_dir} and {tdt_dir}: the twins have {counts['art']} and "
+                              f"{counts['tdt']} layers; expected the same configuration")  # fmt: skip
+    depths = _depths(counts["art"])
+    scratch = Path(out_table).parent
+
+    def layer_stream(task, k):  # one layer of one twin, held or streamed through a temporary store
+        stream = (outputs[k] for outputs in act.layer_batches(networks[task], inputs, batch, torch_device))
+        return blocks.streamed_layer(stream, len(inputs), directory=scratch)
+
+    rows = []
+    for k in range(counts["art"]):  # one forward pass per layer and twin: memory of one layer's Gram matrices
+        with layer_stream("art", k) as a, layer_stream("tdt", k) as b:
+            rows.append({"family": family, "configuration": configuration, "input_key": input_key, "layer": k,
+                         "depth": depths[k], "n": len(subset), "cka": cka_lib.linear_cka(a, b)})  # fmt: skip
     log.info("%s: CKA ART vs TDT per layer: %s", configuration, ", ".join(f"{r['cka']:.3f}" for r in rows))
     write_tsv(out_table, rows, SWEEP_COLUMNS)

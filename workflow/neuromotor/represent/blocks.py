@@ -1,0 +1,188 @@
+"""Representations too large for memory, read block by block (issue 15: no paper-plan job needs more than 16 GB).
+
+A *representation* is an array (n samples, ...) flattened per sample into n × p features, in memory (numpy) or in a
+zarr store (an ``activations.zarr`` layer (n, C, H, T), or a temporary store of a layer computed batch by batch).
+The analyses need it only through
+
+- :func:`column_chunks`: consecutive feature chunks (n, ≤ chunk) float64 (Gram matrices: RDMs, CKA, PCA);
+- :func:`channel_blocks`: channel ranges (n, c1 − c0, H, T) (single-unit tuning: units are (row, channel) pairs);
+- :func:`row_blocks`: sample ranges (b, C, H, T) (population decoding: sums over samples).
+
+A zarr array is read in blocks of at most ``block_bytes`` (its float32 size), aligned with its chunks, so the
+memory of a pass is one block whatever the layer's size. The column chunks of a zarr array are the same
+``chunk``-wide chunks, with the same values, as those of the array in memory, so every result accumulated from
+them is the same bit for bit streamed or whole (tested).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+BLOCK_BYTES = 2**28
+"""Largest block a pass over a zarr-held representation reads at once (256 MB of float32)."""
+CHUNK_BYTES = 2**24
+"""Target size of a stored layer's chunks (16 MB): a batch of samples × as many channels as fit."""
+STREAM_BYTES = 2**30
+"""Representations (float32) above this size are streamed through a temporary store rather than held whole."""
+
+
+def is_stored(source) -> bool:
+    """True for a zarr array (read in blocks), False for anything numpy holds in memory."""
+    return not isinstance(source, np.ndarray) and hasattr(source, "chunks") and hasattr(source, "shape")
+
+
+def n_samples(source) -> int:
+    return int(source.shape[0])
+
+
+def n_features(source) -> int:
+    return int(math.prod(source.shape[1:]))
+
+
+def _aligned(step: int, chunk: int, limit: int) -> int:
+    """``step`` rounded down to a multiple of ``chunk`` (at least one chunk), at most ``limit``."""
+    return max(1, min(limit, max(chunk, step // chunk * chunk)))
+
+
+def channel_blocks(source, block_bytes: int | None = None) -> Iterator[tuple[int, int, np.ndarray]]:
+    """(c0, c1, values (n, c1 − c0, ...)) over axis 1 of ``source`` (n, C, ...), each block at most ``block_bytes``
+    of float32 (at least one channel; a stored array's blocks align with its chunks along axis 1)."""
+    shape = tuple(source.shape)
+    if len(shape) < 2:
+        raise ValueError(f"channel_blocks needs an array (n, C, ...), got shape {shape}")
+    if not is_stored(source):
+        yield 0, shape[1], np.asarray(source)
+        return
+    block_bytes = BLOCK_BYTES if block_bytes is None else block_bytes
+    per_channel = 4 * shape[0] * math.prod(shape[2:])
+    step = _aligned(block_bytes // max(1, per_channel), int(source.chunks[1]), shape[1])
+    for c0 in range(0, shape[1], step):
+        c1 = min(shape[1], c0 + step)
+        yield c0, c1, np.asarray(source[:, c0:c1])
+
+
+def row_blocks(source, block_bytes: int | None = None) -> Iterator[tuple[int, int, np.ndarray]]:
+    """(r0, r1, values (r1 − r0, ...)) over the samples of ``source``, each block at most ``block_bytes`` of float32
+    (at least one sample; a stored array's blocks align with its chunks along axis 0)."""
+    shape = tuple(source.shape)
+    if not is_stored(source):
+        yield 0, shape[0], np.asarray(source)
+        return
+    block_bytes = BLOCK_BYTES if block_bytes is None else block_bytes
+    per_row = 4 * math.prod(shape[1:])
+    step = _aligned(block_bytes // max(1, per_row), int(source.chunks[0]), shape[0])
+    for r0 in range(0, shape[0], step):
+        r1 = min(shape[0], r0 + step)
+        yield r0, r1, np.asarray(source[r0:r1])
+
+
+class Rows:
+    """Rows ``rows`` (sorted positions) of a stored array, read as a stored array by the block readers (axis 0
+    selected with orthogonal indexing: only the chunks holding those rows are read)."""
+
+    def __init__(self, source, rows):
+        self.source, self.rows = source, np.asarray(rows, dtype=np.int64)
+        self.shape = (len(self.rows),) + tuple(source.shape[1:])
+        self.chunks = source.chunks
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, key):
+        key = key if isinstance(key, tuple) else (key,)
+        first = self.rows[key[0]] if not (isinstance(key[0], slice) and key[0] == slice(None)) else self.rows
+        return np.asarray(self.source.oindex[(first,) + tuple(key[1:])])
+
+
+def select_rows(source, rows):
+    """``source[rows]``: in memory for a numpy array, a lazy :class:`Rows` for a stored one."""
+    return Rows(source, rows) if is_stored(source) else np.asarray(source)[np.asarray(rows)]
+
+
+def _flat_blocks(source, block_bytes: int | None) -> Iterator[np.ndarray]:
+    """Consecutive feature blocks (n, p_b) of the flattened representation (a stored array: by channel blocks)."""
+    if not is_stored(source):
+        x = np.asarray(source)
+        yield x.reshape(len(x), -1)
+        return
+    if len(source.shape) < 2:
+        x = np.asarray(source[...])
+        yield x.reshape(len(x), -1)
+        return
+    for _, _, block in channel_blocks(source, block_bytes):
+        yield block.reshape(len(block), -1)
+
+
+def column_chunks(source, chunk: int = 4096, block_bytes: int | None = None) -> Iterator[np.ndarray]:
+    """Features ``[0, chunk)``, ``[chunk, 2 chunk)``, … of ``source`` (n, ...) flattened per sample, each as a
+    float64 array (n, ≤ chunk): the same chunks and values for an array in memory and for the same array in a
+    zarr store (read ``block_bytes`` at a time, a chunk straddling two blocks joined)."""
+    if chunk < 1:
+        raise ValueError(f"chunk must be >= 1, got {chunk}")
+    carry: np.ndarray | None = None
+    for block in _flat_blocks(source, block_bytes):
+        start = 0
+        if carry is not None:
+            start = chunk - carry.shape[1]
+            carry = np.concatenate([carry, block[:, :start]], axis=1)
+            if carry.shape[1] < chunk:
+                continue
+            yield np.array(carry, dtype=np.float64)
+            carry = None
+        while block.shape[1] - start >= chunk:
+            yield np.array(block[:, start : start + chunk], dtype=np.float64)  # a copy: callers centre it
+            start += chunk
+        if start < block.shape[1]:
+            carry = np.array(block[:, start:])
+    if carry is not None and carry.shape[1]:
+        yield np.array(carry, dtype=np.float64)
+
+
+def create_layer_array(group, name: str, shape: tuple, batch: int, *, compress: bool = True):
+    """An empty float32 zarr array (n, C, H, T) for a layer written batch by batch: chunks of ``batch`` samples ×
+    as many channels as fit in ``CHUNK_BYTES``, so that sample blocks (writing, decoding) and channel blocks (tuning, Gram
+    matrices) both read whole chunks."""
+    n = shape[0]
+    per_channel = 4 * max(1, min(batch, n)) * math.prod(shape[2:])
+    channels = max(1, min(shape[1], CHUNK_BYTES // max(1, per_channel))) if len(shape) > 1 else None
+    chunks = (max(1, min(batch, n)),) + ((channels,) + tuple(shape[2:]) if channels else ())
+    kwargs = {} if compress else {"compressors": None}
+    return group.create_array(name, shape=shape, dtype=np.float32, chunks=chunks, **kwargs)
+
+
+@contextlib.contextmanager
+def streamed_layer(batches: Iterator[np.ndarray], n: int, *, directory=None, stream_bytes: int | None = None):
+    """The concatenation of ``batches`` (each (b, ...) float32; n samples in all) as one representation: a numpy
+    array when it takes at most ``stream_bytes``, else a zarr array in a temporary store under ``directory``
+    (deleted on exit), written batch by batch (memory: one batch). Same values either way."""
+    import zarr
+
+    iterator = iter(batches)
+    first = next(iterator)
+    size = 4 * n * math.prod(first.shape[1:])
+    if size <= (STREAM_BYTES if stream_bytes is None else stream_bytes):
+        yield np.concatenate([first, *iterator]) if n > len(first) else np.asarray(first)
+        return
+    if directory is not None:
+        Path(directory).mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=directory, prefix=".layer_") as tmp:
+        root = zarr.open_group(store=str(tmp), mode="w", zarr_format=3)
+        array = create_layer_array(root, "layer", (n,) + tuple(first.shape[1:]), len(first), compress=False)
+        start = 0
+        for values in _chain(first, iterator):
+            array[start : start + len(values)] = values
+            start += len(values)
+        if start != n:
+            raise ValueError(f"streamed_layer: {start} samples written, {n} announced")
+        yield array
+
+
+def _chain(first, rest):
+    yield first
+    yield from rest
