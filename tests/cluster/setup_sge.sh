@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install and start a single-node Son of Grid Engine cluster on a Debian 12 machine, as root.
-# Idempotent. Used by .ci/run; developers run it with sudo to enable the SGE tests (tests/cluster/test_sge.py).
-# Facts behind each step: ../shared/design/CLUSTER_TESTING.md.
+# Idempotent. Used by .ci/run; developers run it with sudo to enable the SGE tests (tests/cluster/test_cluster.py).
+# The README (Running on a cluster, Testing the profiles) says what the tests check.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 export SGE_ROOT=/var/lib/gridengine SGE_CELL=default

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install and start a single-node SLURM cluster with accounting (slurmdbd + MariaDB) on a Debian 12 machine, as root.
 # Idempotent: rerunning restarts what is not running. Used by .ci/run; developers run it with sudo to enable the
-# SLURM tests (tests/cluster/test_slurm.py). Facts behind each step: ../shared/design/CLUSTER_TESTING.md.
+# SLURM tests (tests/cluster/test_cluster.py; what they check: README.md, "Testing the profiles").
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 

@@ -1,0 +1,135 @@
+"""Nothing in the repository points at files it does not contain.
+
+A heuristic over every tracked text file: markdown links (`[text](path#anchor)`: the file and, for a markdown
+file, the heading), and mentions of repository paths (`dir/name.ext`: at least one folder and an extension).
+A mention resolves when the path exists from the repository root, from the mentioning file's folder, or as the
+end of a tracked path (`neuromotor/pcrt/plan.py` inside `workflow/`). Paths the workflow or the user creates
+(OUTPUT_PREFIXES), system paths and URLs are not repository files and are left alone. In the user-facing
+documents (DOCUMENTS) a bare markdown file name (`pcrt.md`) must also name a file of the repository."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+TEXT_SUFFIXES = {".md", ".py", ".smk", ".yaml", ".yml", ".rst", ".toml", ".txt", ".sh", ".cfg", ".ini", ".json", ""}
+# Written by the workflow, by a test, or by the user; never tracked.
+OUTPUT_PREFIXES = (
+    "results/", "logs/", "benchmarks/", ".snakemake/", "data/", "resources/data/", ".venv/", "tmp/", "build/",
+    "my-profile/", "checkpoints/", "figures/", "runs/", "signatures/", "subsample/", "robustness/", "matrices/",
+    "models/", "probe/", "attribution/", "summary/", "search/", "final/", "cka/", "cka_sweep/", "features/",
+    "fits/", "shards/", "surrogate/", "synthetic/", "EMG/", "US/", "pcr_data/", "dataset/", "data_",
+)  # fmt: skip
+OUTPUT_SUFFIXES = {
+    ".zarr", ".tsv", ".html", ".png", ".pdf", ".pt", ".npz", ".hdf5", ".h5", ".mat", ".json", ".txt", ".osim", ".log",
+}  # fmt: skip
+DOCUMENTS = ("README.md", "docs/", "config/", "workflow/schemas/")
+
+LINK = re.compile(r"\[[^\]\n]*\]\(([^)\s]+)\)")
+PATH = re.compile(r"(?<![\w/.:~$-])((?:\.\.?/)?(?:[\w.-]+/)+[\w.-]*\w\.[A-Za-z][A-Za-z0-9]{0,4})(?![\w/(-])")
+BARE_MARKDOWN = re.compile(r"(?<![\w/.-])([\w-]+\.md)\b")
+
+
+@lru_cache(maxsize=1)
+def tracked() -> tuple[str, ...]:
+    try:
+        out = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        pytest.skip("not a git checkout: the tracked files are unknown")
+    return tuple(line for line in out.splitlines() if line)
+
+
+def text_files() -> list[str]:
+    """Every tracked text file but this one (whose examples are broken on purpose)."""
+    me = str(Path(__file__).resolve().relative_to(ROOT))
+    return [p for p in tracked() if Path(p).suffix in TEXT_SUFFIXES and (ROOT / p).is_file() and p != me]
+
+
+def slug(heading: str) -> str:
+    """GitHub's anchor of a markdown heading: lower case, punctuation dropped, spaces to hyphens."""
+    text = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return text.replace(" ", "-")
+
+
+def anchors(path: Path) -> set[str]:
+    text = re.sub(r"```.*?```", "", path.read_text(), flags=re.S)
+    return {slug(m.group(1)) for m in re.finditer(r"^#{1,6}\s+(.+?)\s*#*$", text, flags=re.M)}
+
+
+def resolves(mention: str, source: str) -> bool:
+    """Whether a path mentioned in file `source` names a tracked file or folder."""
+    mention = mention.rstrip(".")
+    names = set(tracked())
+    folders = {str(Path(p).parent) for p in names}
+    candidates = [mention, str(Path(source).parent / mention)]
+    for candidate in candidates:
+        try:
+            normal = str((ROOT / candidate).resolve().relative_to(ROOT))
+        except ValueError:
+            continue  # outside the repository
+        if normal in names or normal in folders:
+            return True
+    return not mention.startswith("../") and any(name.endswith("/" + mention.removeprefix("./")) for name in names)
+
+
+def is_output(mention: str) -> bool:
+    """Outputs and scratch files: under an output folder, a pattern, or a data file (OUTPUT_SUFFIXES) outside the
+    tracked top-level folders (`pcrt/selection.tsv` in the outputs' tree, `x/file.mat` in a test)."""
+    bare = mention.removeprefix("./")
+    if bare.startswith(OUTPUT_PREFIXES) or any(ch in bare for ch in "{}<>*"):
+        return True
+    top = bare.split("/")[0]
+    return Path(bare).suffix in OUTPUT_SUFFIXES and top not in {Path(p).parts[0] for p in tracked()}
+
+
+def broken_references(source: str, text: str) -> list[str]:
+    """The links and path mentions of one file that name nothing in the repository."""
+    problems = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        line_wo_urls = re.sub(r"\w+://\S+", "", line)
+        if source.endswith(".md"):
+            for match in LINK.finditer(line_wo_urls):
+                target = match.group(1)
+                if target.startswith(("mailto:", "#")):
+                    continue
+                file, _, anchor = target.partition("#")
+                path = (ROOT / Path(source).parent / file).resolve()
+                if not path.exists() or not str(path).startswith(str(ROOT)):
+                    problems.append(f"{source}:{number}: link to {target!r}: no such file in the repository")
+                elif anchor and path.suffix == ".md" and anchor not in anchors(path):
+                    problems.append(f"{source}:{number}: link to {target!r}: {file} has no heading '#{anchor}'")
+        for match in PATH.finditer(LINK.sub("", line_wo_urls)):
+            mention = match.group(1)
+            if mention.startswith("/") or is_output(mention):
+                continue
+            if not resolves(mention, source):
+                problems.append(f"{source}:{number}: {mention!r} is not a file of the repository")
+        if source.startswith(DOCUMENTS) or source in DOCUMENTS:
+            for match in BARE_MARKDOWN.finditer(line_wo_urls):
+                name = match.group(1)
+                if not any(Path(p).name == name for p in tracked()):
+                    problems.append(f"{source}:{number}: {name!r} is not a file of the repository")
+    return problems
+
+
+def test_every_reference_names_a_file_of_the_repository():
+    problems = [p for source in text_files() for p in broken_references(source, (ROOT / source).read_text())]
+    assert not problems, f"{len(problems)} references to files the repository does not contain:\n" + "\n".join(problems)
+
+
+def test_the_check_finds_broken_references():
+    assert broken_references("README.md", "see [the spec](docs/nowhere.md) and `workflow/neuromotor/nothing.py`") == [
+        "README.md:1: link to 'docs/nowhere.md': no such file in the repository",
+        "README.md:1: 'workflow/neuromotor/nothing.py' is not a file of the repository",
+    ]
+    assert broken_references("docs/x.md", "[perf](performance.md#no-such-heading)")
+    assert broken_references("docs/x.md", "spec pcrt.md §6")
+    assert broken_references("docs/x.md", "collected from `../shared/specs/reference_values.md`")
+    ok = "[perf](performance.md#cost-of-the-paper-plans), `results/pcrt/dataset.zarr`, `rules/pcrt.smk`, https://a.b/c.md"
+    assert broken_references("docs/x.md", ok) == []
