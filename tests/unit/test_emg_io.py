@@ -9,7 +9,15 @@ import scipy.io
 from neuromotor.emg import plan
 from neuromotor.emg.synthetic import SyntheticSettings, condition_data, day2_participants, planted_mask, template
 from neuromotor.errors import DataFormatError
-from neuromotor.io.emg_mat import MUSCLES, load_emg_mat, resolve_mat_path, write_emg_mat
+from neuromotor.io.emg_mat import (
+    MUSCLES,
+    EmgRecording,
+    load_emg_mat,
+    load_emg_subset,
+    resolve_mat_path,
+    subset_file_name,
+    write_emg_mat,
+)
 
 
 def one_hot(columns, n_columns):
@@ -134,3 +142,95 @@ def test_synthetic_data_are_seeded_per_participant_and_carry_the_planted_bumps()
         assert np.abs(difference[~mask]).max() < 0.33 * settings.signature_amplitude
     regions = {tuple(np.argwhere(planted_mask(3, p, settings)).mean(0).round()) for p in range(1, 6)}
     assert len(regions) == 5  # the participants' planted regions differ
+
+
+# --- the original subject-count subset files (spec §7.1) --------------------------------------------------------
+
+
+def _baseline(n_participants=6, cycles=12):
+    """A condition recording of n participants x cycles (participant p's cycles carry the value p)."""
+    columns = np.repeat(np.arange(n_participants), cycles)
+    features = np.repeat(columns[:, None, None] + 1.0, 200, axis=1).repeat(8, axis=2) / n_participants
+    return EmgRecording(features, one_hot(columns, n_participants).astype(np.uint8))
+
+
+def _subset_file(path, baseline, target, members, swap=True):
+    """A subset file written the way the original MATLAB script stores it: rows of ``members`` in file order, all
+    label columns, columns 1 and ``target`` swapped (unless ``swap`` is False)."""
+    rows = np.flatnonzero(np.isin(baseline.column + 1, members))
+    target_matrix = baseline.target[rows].astype(float)
+    if swap:
+        target_matrix[:, [0, target - 1]] = target_matrix[:, [target - 1, 0]]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    original_file(path, baseline.features[rows].transpose(0, 2, 1), target_matrix)
+
+
+def test_subset_file_names_follow_the_original():
+    assert subset_file_name("pedalling", 7, 22, 3) == \
+        "Robustness/Pedalling/Data_Pedalling_Baseline_Day1_P7_N22_S3.mat"
+    assert subset_file_name("walking", 1, 2, 10) == "Robustness/Walking/Data_Walking_Baseline_Day1_P1_N2_S10.mat"
+    with pytest.raises(ValueError, match="task must be one of"):
+        subset_file_name("running", 1, 2, 1)
+
+
+def test_subset_files_in_the_original_layout_load_with_their_members(tmp_path):
+    baseline = _baseline()
+    path = tmp_path / subset_file_name("pedalling", 4, 3, 1)
+    _subset_file(path, baseline, 4, [1, 4, 6])
+    subset = load_emg_subset(path, 4, 3)
+    assert subset.members.tolist() == [1, 4, 6]  # column 1 holds participant 4, column 4 participant 1
+    assert subset.recording.target.shape == (36, 6)
+    assert subset.recording.participants.tolist() == [1, 4, 6]  # as columns: target first
+    np.testing.assert_array_equal(subset.recording.features[subset.recording.column == 0], 4 / 6)
+    _subset_file(tmp_path / "target1.mat", baseline, 1, [1, 2])  # target 1: nothing to swap
+    assert load_emg_subset(tmp_path / "target1", 1, 2).members.tolist() == [1, 2]  # extension optional
+
+
+def test_subset_files_with_a_missing_key_a_wrong_label_column_or_truncated_fail_naming_the_file(tmp_path):
+    baseline = _baseline()
+    missing = tmp_path / "Data_Pedalling_Baseline_Day1_P2_N3_S1.mat"
+    scipy.io.savemat(missing, {"Feature": np.zeros((2, 8, 200)), "Target_Subject": one_hot([0, 1], 6)})
+    with pytest.raises(DataFormatError, match=r"P2_N3_S1.mat: missing key\(s\) \['Feature_EMG_Label'\]"):
+        load_emg_subset(missing, 2, 3)
+
+    unswapped = tmp_path / "Data_Pedalling_Baseline_Day1_P5_N3_S1.mat"
+    _subset_file(unswapped, baseline, 5, [2, 3, 5], swap=False)  # participant 1 absent: column 1 empty
+    with pytest.raises(DataFormatError, match=r"P5_N3_S1.mat: key 'Target_Subject' column 1 must hold target "
+                                              r"participant 5's cycles .* found 0 cycles there"):
+        load_emg_subset(unswapped, 5, 3)
+
+    wrong_size = tmp_path / "Data_Pedalling_Baseline_Day1_P2_N4_S1.mat"
+    _subset_file(wrong_size, baseline, 2, [1, 2, 3])
+    with pytest.raises(DataFormatError, match=r"P2_N4_S1.mat: key 'Target_Subject' has cycles of 3 participants; "
+                                              r"the file name says N = 4"):
+        load_emg_subset(wrong_size, 2, 4)
+    with pytest.raises(DataFormatError, match=r"has 6 label columns; target participant 9 needs at least 9"):
+        load_emg_subset(wrong_size, 9, 3)
+
+    good = tmp_path / "good.mat"
+    _subset_file(good, baseline, 3, [1, 3, 6])
+    truncated = tmp_path / "Data_Pedalling_Baseline_Day1_P3_N3_S1.mat"
+    truncated.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    with pytest.raises(DataFormatError, match="P3_N3_S1.mat: truncated EMG .mat file: the file ends at byte"):
+        load_emg_subset(truncated, 3, 3)
+
+
+def test_the_generator_writes_the_original_layout_seeded_with_the_planted_rows(tmp_path):
+    from neuromotor.emg.subsamples import draw_participants, subset_generator, write_subset_files
+
+    settings = SyntheticSettings(participants=6, cycles=12, day2_participants=4)
+    features, target = condition_data(5, "pedalling_150W_day1", settings)
+    recording = EmgRecording(features, target.astype(np.uint8))
+    items = [(2, 3, 1), (2, 3, 2), (6, 6, 1)]
+    paths = write_subset_files(recording, "pedalling", items, tmp_path, seed=99)
+    assert [p.relative_to(tmp_path).as_posix() for p in paths] == [subset_file_name("pedalling", *i) for i in items]
+    for (k, n, s), path in zip(items, paths):
+        subset = load_emg_subset(path, k, n)
+        expected = draw_participants(recording.participants, k, n, subset_generator(99, 1, k, n, s))
+        assert subset.members.tolist() == expected.tolist()
+        rows = np.flatnonzero(np.isin(recording.column + 1, expected))
+        np.testing.assert_allclose(subset.recording.features, recording.features[rows])  # rows in file order
+        np.testing.assert_array_equal(subset.recording.features[subset.recording.column == 0],
+                                      recording.features[recording.column == k - 1])  # the target's own cycles
+    again = write_subset_files(recording, "pedalling", items[:1], tmp_path / "again", seed=99)
+    assert again[0].read_bytes() == paths[0].read_bytes()

@@ -3,7 +3,8 @@
 - :func:`run_model` — one (experiment, model): every fold's fit, predictions and LRP relevance (``relevance.zarr``,
   one group per fold), checkpoints and ``scores.json`` (spec §5.5).
 - :func:`run_subsample_chunk` — one job of the subject-count sweep: the target's signature from each of its subsets
-  (:func:`subset_signatures`, spec §7.1).
+  (:func:`subset_signatures` from the seeded draws, or :func:`subset_signatures_from_files` from the original subset
+  files; spec §7.1).
 
 The light steps (synthetic data, accuracy, signatures, robustness statistics) are in :mod:`neuromotor.emg.stages`.
 Randomness comes from the config seed and stable identifiers (experiment, model, fold; task, target, size,
@@ -37,7 +38,7 @@ from neuromotor.emg.subsamples import draw_participants, subset_generator, subse
 from neuromotor.emg.train import Schedule, accuracy, feature_bounds, fit_svm, l1_loss, predictions, train_network
 from neuromotor.errors import DataFormatError
 from neuromotor.explain.lrp import TARGETS, as_float64, relevance_key, relevance_maps, rules_for
-from neuromotor.io.emg_mat import MUSCLES, EmgRecording, load_emg_mat
+from neuromotor.io.emg_mat import MUSCLES, EmgRecording, load_emg_mat, load_emg_subset
 from neuromotor.io.store import atomic_directory, atomic_file, write_array, write_arrays
 from neuromotor.train.checkpoint import save_checkpoint
 from neuromotor.train.runtime import configure_torch, derived_seed, select_device
@@ -214,6 +215,36 @@ def subset_signatures(
     return out
 
 
+def subset_signatures_from_files(
+    files: Sequence[str], items: np.ndarray, n_columns: int, model: str, split_seed: int, seed: int,
+    fit: str = "target",
+) -> dict[str, np.ndarray]:
+    """As :func:`subset_signatures`, from the original subset files (one per item, same order) instead of the
+    seeded draws; ``members`` comes from each file's label columns (``n_columns`` wide in the output)."""
+    items = np.asarray(items, dtype=np.int64).reshape(-1, 3)
+    if len(files) != len(items):
+        raise ValueError(f"subset_signatures_from_files: {len(files)} files for {len(items)} subsets")
+    out = {
+        "mean": np.full((len(items), 200, len(MUSCLES)), np.nan),
+        "target_detected": np.full(len(items), np.nan),
+        "accuracy": np.full(len(items), np.nan),
+        "members": np.zeros((len(items), n_columns), dtype=bool),
+    }
+    for i, ((k, n, s), path) in enumerate(zip(items.tolist(), files)):
+        subset = load_emg_subset(path, k, n)
+        if subset.recording.target.shape[1] > n_columns or subset.members.max() > n_columns:
+            raise DataFormatError(f"{subset.recording.path}: key 'Target_Subject' has "
+                                  f"{subset.recording.target.shape[1]} label columns; the baseline file has "
+                                  f"{n_columns}")
+        key = (k, *subset.members.tolist())
+        result = target_signature(subset.recording, model, split_seed,
+                                  fit_seed=derived_seed(seed, "emg-subsample", *key) % 2**31, fit=fit)
+        out["mean"][i], out["target_detected"][i], out["accuracy"][i] = (result.mean, result.target_detected,
+                                                                        result.accuracy)
+        out["members"][i, subset.members - 1] = True
+    return out
+
+
 def run_subsample_chunk(
     task: str,
     items: Sequence[Sequence[int]],
@@ -221,16 +252,23 @@ def run_subsample_chunk(
     emg_cfg: Mapping,
     seed: int,
     out_store: str,
+    subset_files: Sequence[str] | None = None,
 ) -> None:
-    """One job of the subject-count sweep: :func:`subset_signatures` of its subsets, written to ``out_store``."""
+    """One job of the subject-count sweep: :func:`subset_signatures` of its subsets (or, with ``subset_files``,
+    :func:`subset_signatures_from_files`), written to ``out_store``."""
     configure_torch(1)
     task_id = plan.TASKS[task][0]
     model = emg_cfg["signatures"]["model"]
     items = np.asarray(items, dtype=np.int64).reshape(-1, 3)
-    arrays = subset_signatures(load_emg_mat(data_file), task_id, items, model, emg_cfg["split_seed"], seed,
-                               emg_cfg["subsample"]["fit"])
+    baseline = load_emg_mat(data_file)
+    fit = emg_cfg["subsample"]["fit"]
+    if subset_files:
+        arrays = subset_signatures_from_files(subset_files, items, baseline.target.shape[1], model,
+                                              emg_cfg["split_seed"], seed, fit)
+    else:
+        arrays = subset_signatures(baseline, task_id, items, model, emg_cfg["split_seed"], seed, fit)
     write_arrays(out_store, {"": {"item": items, **arrays}},
                  attrs={"task": task, "task_id": task_id, "seed": seed, "model": model, "file": data_file,
-                        "fit": emg_cfg["subsample"]["fit"]},
+                        "fit": fit, "source": "files" if subset_files else "draws"},
                  array_attrs={"item": {"columns": ["target", "size", "repetition"]},
                               "mean": {"axes": ["item", "time", "muscle"]}})

@@ -6,11 +6,16 @@ S])`` (the spec's Decision: the original draw was unseeded), and all rows of the
 kept in their original order. Loading the subset in CV mode trims the empty columns, so the target is class 0. The
 subset then runs the 10-fold CV of the signature model (``SvmLinearL2C1em2``), and the target's 30 explained test
 cycles give its signature: the mean normalised ``R_pred_act_epsilon``.
+
+The original subset files (``Robustness/<Task>/Data_<Task>_Baseline_Day1_P{k}_N{m}_S{n}.mat``, read by
+:func:`neuromotor.io.emg_mat.load_emg_subset`) can replace the seeded draws (config
+``emg_signatures.subsample.source: files``); :func:`write_subset_files` writes that layout.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -104,3 +109,34 @@ def target_signature(
         target_detected=detected / len(relevance),
         accuracy=correct / subset.n_cycles if fit == "all" else float("nan"),
     )
+
+
+def write_subset_files(
+    recording: EmgRecording,
+    task: str,
+    items,
+    directory: str | Path,
+    seed: int,
+) -> list[Path]:
+    """Write subject-count subsets in the original layout (spec §7.1, the MATLAB ``Create_Subsamples_Robustness``
+    scripts): for each (target k, size N, repetition S) of ``items`` the file
+    ``<directory>/Robustness/<Task>/Data_<Task>_Baseline_Day1_P{k}_N{N}_S{S}.mat`` holds all rows of the target and
+    N − 1 participants drawn with :func:`subset_generator` (``seed``, the task id, k, N, S), all label columns,
+    columns 1 and k swapped. With synthetic ``recording`` data the planted signatures travel with the rows.
+
+    Returns the paths written (in the order of ``items``).
+    """
+    from neuromotor.emg.plan import TASKS
+    from neuromotor.io.emg_mat import subset_file_name, write_emg_mat
+
+    task_id = TASKS[task][0]
+    participants = recording.participants
+    written = []
+    for k, n, s in np.asarray(items, dtype=np.int64).reshape(-1, 3).tolist():
+        chosen = draw_participants(participants, k, n, subset_generator(seed, task_id, k, n, s))
+        subset = subset_recording(recording, k, chosen)
+        path = Path(directory) / subset_file_name(task, k, n, s)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_emg_mat(path, subset.features, subset.target, recording.muscles)
+        written.append(path)
+    return written

@@ -170,3 +170,66 @@ def write_emg_mat(
     with atomic_file(path) as tmp:
         with open(tmp, "wb") as fh:
             scipy.io.savemat(fh, content, do_compression=True)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The original subject-count subsets (spec §7.1): Robustness/<Task>/Data_<Task>_Baseline_Day1_P{k}_N{m}_S{n}.mat
+
+SUBSET_TASKS = {"pedalling": "Pedalling", "walking": "Walking"}
+"""Task → the ``<Task>`` part of the original subset folder and file names."""
+
+
+def subset_file_name(task: str, target: int, size: int, repetition: int) -> str:
+    """The original path of one subset file, relative to the data folder:
+    ``Robustness/<Task>/Data_<Task>_Baseline_Day1_P{k}_N{m}_S{n}.mat``."""
+    if task not in SUBSET_TASKS:
+        raise ValueError(f"subset_file_name: task must be one of {sorted(SUBSET_TASKS)}, got {task!r}")
+    name = SUBSET_TASKS[task]
+    return f"Robustness/{name}/Data_{name}_Baseline_Day1_P{int(target)}_N{int(size)}_S{int(repetition)}.mat"
+
+
+@dataclass(frozen=True)
+class EmgSubset:
+    """One subset file: its cycles (target = first label column) and the participants it holds.
+
+    Attributes:
+        recording: the file as read (:func:`load_emg_mat`); column 0 holds the target's cycles.
+        members: (N,) participant numbers (1-based, ascending) of the subset, mapped back through the swap of
+            columns 1 and k (column 0 → k, column k − 1 → participant 1, other columns c → c + 1).
+    """
+
+    recording: EmgRecording
+    members: np.ndarray
+
+
+def load_emg_subset(path: str | Path, target: int, size: int, min_cycles: int = 10) -> EmgSubset:
+    """Read one original subset file (spec §7.1) and check its layout against (target k, size N).
+
+    The file has the keys of a condition file, all label columns of the baseline file, and the label columns of
+    participants 1 and k swapped, so the target's cycles are in the first column.
+
+    Raises:
+        DataFormatError: a problem of :func:`load_emg_mat` (missing file or key, truncated file, shapes), or a
+            subset that does not match: fewer than ``target`` label columns, no or too few (< ``min_cycles``)
+            cycles in the first label column (the target's), or not ``size`` participants with cycles.
+    """
+    recording = load_emg_mat(path)
+    path = recording.path
+    n_columns = recording.target.shape[1]
+    if target > n_columns:
+        raise DataFormatError(f"{path}: key '{TARGET_KEY}' has {n_columns} label columns; target participant "
+                              f"{target} needs at least {target}")
+    counts = recording.target.sum(axis=0)
+    if counts[0] < min_cycles:
+        filled = (np.flatnonzero(counts > 0) + 1).tolist()
+        raise DataFormatError(
+            f"{path}: key '{TARGET_KEY}' column 1 must hold target participant {target}'s cycles (the original "
+            f"swaps label columns 1 and {target}); found {int(counts[0])} cycles there (at least {min_cycles} "
+            f"expected), columns with cycles: {filled[:10]}{' ...' if len(filled) > 10 else ''}"
+        )
+    columns = np.flatnonzero(counts > 0)
+    if columns.size != size:
+        raise DataFormatError(f"{path}: key '{TARGET_KEY}' has cycles of {columns.size} participants; the file name "
+                              f"says N = {size}")
+    members = np.where(columns == 0, target, np.where(columns == target - 1, 1, columns + 1))
+    return EmgSubset(recording=recording, members=np.sort(members))
