@@ -9,11 +9,11 @@ longest job when that is longer). Each job's fixed start-up (interpreter and imp
 Scaling (demo -> plan; the exponents are the jobs' cost models, see rules/common.smk and the plan modules):
 
 - PCRT: generation by attempts per job, the assembly and SVM features by windows;
-- SVM exact fits: from the measured 0.67 s per pair for the four inputs at 579 fit samples per pair (README,
-  Performance), x (fit samples / 579)^3 (dense Gram path below svm.exact.gram_limit);
+- SVM exact fits: from the measured 0.67 s per pair for the four inputs at 579 fit samples per pair (docs/performance.md,
+  Pairwise SVMs), x (fit samples / 579)^3 (dense Gram path below svm.exact.gram_limit);
 - networks: by training samples x epochs per job (search and final); representations: network and units jobs by
   the activation subset, CKA by its square;
-- KD: by epochs, and per network by the measured CPU step times relative to MSCNN (README, Performance);
+- KD: by epochs, and per network by the measured CPU step times relative to MSCNN (docs/performance.md);
 - EEG: training and probe jobs by the synthetic scale, attribution by the held-out subjects' epochs;
 - EMG: SVM runs by participants^2, the subject-count sweep by fits x mean subset size (target-only fits).
 
@@ -27,7 +27,7 @@ import csv
 from collections import defaultdict
 from pathlib import Path
 
-# (EMG step, US step, KD student step) in ms per batch of 32 on one CPU thread (README, Performance).
+# (EMG step, US step, KD student step) in ms per batch of 32 on one CPU thread (docs/performance.md).
 KD_STEP_MS = {"MSCNN": (11, 43, 30), "EUNet": (12, 58, 30), "MKCNN": (100, 892, 283)}
 EEG_COUNTS = [188, 132, 150, 148, 224, 166, 102, 264, 314, 108, 226]
 
@@ -66,8 +66,8 @@ def estimate(benchmarks: Path, startup: float) -> dict[str, list[tuple[str, int,
     windows = 20000 / 1200
     add("deepdraw", "pcrt_surrogate", "pcrt/surrogate_neuromotor", 1, 1.0)
     add("deepdraw", "pcrt_startpoints", "pcrt/startpoints", 1, 1.0)
-    generate = [mean("pcrt/generate/") + (1430 - 40) * 3.2e-3] * 40  # README: 3.2 ms per trajectory
-    out["deepdraw"].append(("pcrt_generate (README: 3.2 ms per trajectory)", len(pick("pcrt/generate/")),
+    generate = [mean("pcrt/generate/") + (1430 - 40) * 3.2e-3] * 40  # docs/performance.md: 3.2 ms per trajectory
+    out["deepdraw"].append(("pcrt_generate (3.2 ms per trajectory)", len(pick("pcrt/generate/")),
                             sum(pick("pcrt/generate/")), 40, sum(generate), max(generate)))  # fmt: skip
     add("deepdraw", "pcrt_select", "pcrt/select", 1, windows)
     add("deepdraw", "pcrt_dataset", "pcrt/dataset", 1, windows)
@@ -75,7 +75,7 @@ def estimate(benchmarks: Path, startup: float) -> dict[str, list[tuple[str, int,
     fit_samples = 0.9 * 2 * 16000 / 20
     per_input_pair = 0.67 / 4 * (fit_samples / 579) ** 3
     svm_jobs = [startup + 190 * per_input_pair] * 4
-    out["deepdraw"].append(("svm_fit (full, exact; README per-pair timing)", len(pick("svm/fit/")),
+    out["deepdraw"].append(("svm_fit (full, exact; measured per-pair timing)", len(pick("svm/fit/")),
                             sum(pick("svm/fit/")), 4, sum(svm_jobs), max(svm_jobs)))  # fmt: skip
     add("deepdraw", "svm_evaluate", "svm/evaluate", 1, 16000 / 960 / 2)  # one variant instead of 16 subsets
     add("deepdraw", "convnets_search (S, ST)", "convnets/search/", 2, (14400 / 864) * (2 / 3))
@@ -108,12 +108,13 @@ def estimate(benchmarks: Path, startup: float) -> dict[str, list[tuple[str, int,
         [c / held_out_demo for c in EEG_COUNTS] * 2)  # fmt: skip
     add("eeg", "eeg_summary", "eeg/summary", 1, 10.0)
 
-    # EMG: 78 participants (demo 12), 2 SVMs, 10 targets x 20 sizes x 5 repetitions = 1,000 subset fits of mean size
-    # 40 in jobs of 72 (demo: 144 fits of mean size 7 in 2 jobs)
-    add("emg_signatures", "emg_run_svm", "emg_signatures/runs/pedalling_150W_baseline_day1_Svm", 2, (78 / 12) ** 2)
-    add("emg_signatures", "emg_subsample", "emg_signatures/subsample/", 14, (1000 / 14) / (144 / 2) * (40 / 7))
-    add("emg_signatures", "emg_signature", "emg_signatures/signatures_", 1, 78 / 12)
-    add("emg_signatures", "emg_robustness", "emg_signatures/robustness_", 1, 1000 / 144)
+    # EMG: 78 participants (demo 12), both CV tasks (pedalling, walking: the demo runs pedalling only, walking's
+    # jobs are costed as pedalling's, same cycles and muscles), 2 SVMs; per task 10 targets x 20 sizes x 5
+    # repetitions = 1,000 subset fits of mean size 40 in jobs of 72 (demo: 144 fits of mean size 7 in 2 jobs)
+    add("emg_signatures", "emg_run_svm", "emg_signatures/runs/pedalling_150W_baseline_day1_Svm", 4, (78 / 12) ** 2)
+    add("emg_signatures", "emg_subsample", "emg_signatures/subsample/", 28, (1000 / 14) / (144 / 2) * (40 / 7))
+    add("emg_signatures", "emg_signature", "emg_signatures/signatures_", 2, 78 / 12)
+    add("emg_signatures", "emg_robustness", "emg_signatures/robustness_", 2, 1000 / 144)
     add("emg_signatures", "emg_synthetic + accuracy", "emg_signatures/synthetic", 2, 78 / 12)
     return out
 

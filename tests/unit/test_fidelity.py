@@ -300,10 +300,20 @@ def test_emg_and_network_and_rdm_extraction(tmp_path):
                                      for n in (6, 78) for c, r in (("baseline", 0.9), ("control", 0.2))])  # fmt: skip
     emg = extract.emg_measurements(tmp_path / "acc.tsv", {"pedalling": tmp_path / "rob.tsv"}, 78)
     rows = compare(load_reference(REFERENCE, "emg_signatures"), emg, {"participants": 78, "repetitions": 5})
-    verdicts = {r["quantity"]: r["verdict"] for r in rows if r["status"] == "published"}
-    assert verdicts["accuracy_vs_chance"] == AGREES  # 97 % >= 10 x 1.28 %
-    walking = [r for r in rows if r["quantity"] == "robustness_vs_control" and "walking" in r["condition"]]
-    assert walking[0]["verdict"] == MISSING
+    verdicts = {(r["quantity"], "walking" in r["condition"]): r["verdict"] for r in rows if r["status"] == "published"}
+    assert verdicts[("accuracy_vs_chance", False)] == AGREES  # 97 % >= 10 x 1.28 %
+    assert verdicts[("robustness_vs_control", False)] == AGREES  # 0.9 > 0.2
+    assert verdicts[("accuracy_vs_chance", True)] == verdicts[("robustness_vs_control", True)] == MISSING  # no walking
+    write_tsv(tmp_path / "acc.tsv", [{"experiment": "walking_baseline_day1", "model": "SvmLinearL2C1em2",
+                                      "accuracy_mean_pct": 10.0}])  # fmt: skip
+    write_tsv(tmp_path / "walk.tsv", [{"task": "walking", "size": n, "comparison": c, "in_curve": n != 78, "r": r}
+                                      for n in (6, 78) for c, r in (("baseline", 0.1), ("control", 0.3))])  # fmt: skip
+    walking = extract.emg_measurements(tmp_path / "acc.tsv", {"walking": tmp_path / "walk.tsv"}, 78)
+    rows = compare(load_reference(REFERENCE, "emg_signatures"), walking, {"participants": 78, "repetitions": 5})
+    verdicts = {(r["quantity"], "walking" in r["condition"]): r["verdict"] for r in rows if r["status"] == "published"}
+    assert verdicts[("accuracy_vs_chance", True)] == DIFFERS  # 10 % < 10 x 1.28 %
+    assert verdicts[("robustness_vs_control", True)] == DIFFERS  # own baseline 0.1 < control 0.3
+    assert verdicts[("accuracy_vs_chance", False)] == MISSING
     write_tsv(tmp_path / "final.tsv", [{"task": "art", "family": "S", "seed": 1, "configuration": "c1",
                                         "params_original": 10, "metric": "accuracy", "val_metric": 0.5,
                                         "test_metric": 0.4, "untrained_test_metric": 0.05}])  # fmt: skip

@@ -49,6 +49,7 @@ def test_eeg_validation_plan(tmp_path):
 
 def test_emg_validation_plan(tmp_path):
     counts = _plan(tmp_path, "emg_signatures")
-    assert counts["emg_run_svm"] == 2
-    assert counts["emg_subsample"] == -(-10 * 20 * 5 // 72)  # targets x sizes x repetitions, 72 fits per job
+    assert counts["emg_run_svm"] == 2 * 2  # CV experiments (pedalling, walking) x models
+    assert counts["emg_robustness"] == 2  # one subject-count curve per task
+    assert counts["emg_subsample"] == 2 * -(-10 * 20 * 5 // 72)  # tasks x targets x sizes x repetitions, 72 per job
     assert counts["vs_paper_emg_signatures"] == 1
