@@ -142,3 +142,70 @@ def load_task_data(
         )
     test_x, test_y = load_split(dataset, "test", input_key, task, output_steps)
     return TaskData(x[:cut], y[:cut], x[cut:], y[cut:], test_x, test_y)
+
+
+def _split_length(dataset: str | Path, split: str, input_key: str) -> int:
+    channels = INPUT_CHANNELS[input_key]
+    tail = (N_MUSCLES, N_TIME, 2) if channels == 2 else (N_MUSCLES, N_TIME)
+    return int(_array(dataset, split, input_key, tail).shape[0])
+
+
+def input_bytes(dataset: str | Path, input_key: str) -> int:
+    """Bytes of the network inputs of both splits as float32 (n, C, 25, 320)."""
+    n = sum(_split_length(dataset, split, input_key) for split in SPLITS)
+    return n * INPUT_CHANNELS[input_key] * N_MUSCLES * N_TIME * 4
+
+
+def load_input_tensor(dataset: str | Path, split: str, input_key: str, device, memory_format=None, block: int = 4096):
+    """:func:`load_inputs` straight into a torch tensor on ``device`` (in ``memory_format``, default contiguous),
+    read block by block: the host holds one block (``block`` samples) besides the tensor — nothing at all when the
+    tensor lies on a GPU. Same values as ``torch.as_tensor(load_inputs(...))``."""
+    import torch
+
+    if input_key not in INPUT_CHANNELS:
+        raise ValueError(f"input_key must be one of {tuple(INPUT_CHANNELS)}, got {input_key!r}")
+    channels = INPUT_CHANNELS[input_key]
+    tail = (N_MUSCLES, N_TIME, 2) if channels == 2 else (N_MUSCLES, N_TIME)
+    array = _array(dataset, split, input_key, tail)
+    n = array.shape[0]
+    out = torch.empty((n, channels, N_MUSCLES, N_TIME), dtype=torch.float32, device=device,
+                      memory_format=memory_format or torch.contiguous_format)  # fmt: skip
+    for start in range(0, n, block):
+        values = np.asarray(array[start : start + block], dtype=np.float32)
+        if not np.isfinite(values).all():
+            raise DataFormatError(f"{dataset}: {split}/{input_key} holds non-finite values")
+        values = np.moveaxis(values, -1, 1) if channels == 2 else values[:, None]
+        out[start : start + len(values)] = torch.from_numpy(np.ascontiguousarray(values)).to(device)
+    return out
+
+
+def load_task_tensors(
+    dataset: str | Path,
+    input_key: str,
+    task: str,
+    output_steps: int | None,
+    val_fraction: float,
+    device,
+    memory_format=None,
+) -> dict[str, tuple]:
+    """The splits of :func:`load_task_data` as torch tensors on ``device``, {"train" (fit), "val", "test": (x, y)},
+    the inputs read block by block into one tensor per split (fit and validation are views of the train split's):
+    a GPU job's host memory holds one block of inputs, not the dataset. Same values (and layout) as the tensors
+    made from :func:`load_task_data`."""
+    import torch
+
+    out = {}
+    for split in SPLITS:
+        x = load_input_tensor(dataset, split, input_key, device, memory_format)
+        y = torch.as_tensor(load_targets(dataset, split, task, output_steps)).to(device)
+        if split == "train":
+            cut = n_fit(len(x), val_fraction)
+            if cut < 1 or cut == len(x):
+                raise DataFormatError(
+                    f"{dataset}: {len(x)} training samples cannot be split into fit and validation sets "
+                    f"with val_fraction {val_fraction}"
+                )
+            out["train"], out["val"] = (x[:cut], y[:cut]), (x[cut:], y[cut:])
+        else:
+            out["test"] = (x, y)
+    return {split: out[split] for split in ("train", "val", "test")}

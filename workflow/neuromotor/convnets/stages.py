@@ -26,7 +26,7 @@ from pathlib import Path
 
 import torch
 
-from neuromotor.convnets.data import TaskData, load_task_data
+from neuromotor.convnets.data import TaskData, input_bytes, load_task_data, load_task_tensors
 from neuromotor.convnets.models import (
     Architecture,
     PCRTNetwork,
@@ -46,6 +46,7 @@ from neuromotor.convnets.train import (
     evaluate,
     fit,
     history_columns,
+    memory_format,
     prepare_model,
     task_metric_name,
     to_device,
@@ -130,6 +131,19 @@ def _tensors(data: TaskData, device: torch.device) -> dict[str, tuple[torch.Tens
     }
 
 
+def load_tensors(dataset, input_key: str, task: str, steps, val_fraction: float, device: torch.device) -> dict:
+    """The job's splits as tensors where :func:`_data_device` puts them (the GPU when they take less than half of
+    its free memory), read block by block from the store (:func:`neuromotor.convnets.data.load_task_tensors`):
+    the same tensors as :func:`_tensors` of :func:`load_task_data`, without the dataset in host memory."""
+    data_device = device
+    if device.type == "cuda":
+        free, _ = torch.cuda.mem_get_info(device)
+        data_device = device if input_bytes(dataset, input_key) < free / 2 else torch.device("cpu")
+        if data_device != device:
+            log.info("the data stay in CPU memory (they would take more than half of the GPU's free memory)")
+    return load_task_tensors(dataset, input_key, task, steps, val_fraction, data_device, memory_format(device))
+
+
 def evaluate_splits(model: torch.nn.Module, tensors: Mapping, task: str, batch_size: int) -> dict[str, dict]:
     """Loss and metric of ``model`` on the train (fit), val and test sets."""
     return {split: evaluate(model, x, y, task, batch_size) for split, (x, y) in tensors.items()}
@@ -151,27 +165,33 @@ def train_model(
     role: str = "search",
     control_json: str | Path | None = None,
     data: TaskData | None = None,
+    tensors: Mapping | None = None,
 ) -> dict:
     """Train one network and write ``init.pt``, ``best.pt``, ``config.json``, ``metrics.json``, ``history.tsv`` into
     ``out_dir``; with ``control_json``, also the untrained control's metrics (:func:`write_control`). ``data``: the
-    job's data already in memory (:func:`load_task_data` of ``dataset``), else they are read. Returns the
-    metrics."""
+    job's data already in memory (:func:`load_task_data` of ``dataset``), or ``tensors`` (:func:`load_tensors`),
+    else they are read block by block onto the device (:func:`load_tensors`). Returns the metrics."""
     started = time.perf_counter()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     torch_device = setup_device(device, threads)
     configuration = configuration_name(arch)
-    if data is None:
-        data = load_task_data(dataset, input_key, task, output_steps(arch), val_fraction)
+    if tensors is None:
+        if data is None:
+            tensors = load_tensors(dataset, input_key, task, output_steps(arch), val_fraction, torch_device)
+        else:
+            tensors = _tensors(data, torch_device)
+    del data  # the tensors hold their own copies (layout or device); free the arrays read from the store
+    n_samples = {split: len(tensors[split][0]) for split in ("train", "val", "test")}
     log.info(
         "%s %s on %s (%s): %d fit, %d validation, %d test samples; device %s, %d thread(s)",
-        role, model_name(arch, task, seed), input_key, task, len(data.fit_x), len(data.val_x), len(data.test_x),
+        role, model_name(arch, task, seed), input_key, task, n_samples["train"], n_samples["val"], n_samples["test"],
         torch_device, threads,
     )  # fmt: skip
-    if len(data.fit_x) < recipe.batch_size:
+    if n_samples["train"] < recipe.batch_size:
         group = "lstm" if arch.family == "LSTM" else "conv"
         raise ValueError(
-            f"{dataset}: {len(data.fit_x)} training samples give no full batch of {recipe.batch_size}; lower "
+            f"{dataset}: {n_samples['train']} training samples give no full batch of {recipe.batch_size}; lower "
             f"convnets.train.{group}.batch_size or raise pcrt.assembly.n_train"
         )
     init_seed = torch_seed(config_seed, configuration, seed)
@@ -186,9 +206,6 @@ def train_model(
     model = build_network(config)
     save_checkpoint(out / "init.pt", model, name=model_name(arch, task, seed, untrained=True), weights="init")
     model = prepare_model(model, torch_device)
-    tensors = _tensors(data, torch_device)
-    n_samples = {"train": len(data.fit_x), "val": len(data.val_x), "test": len(data.test_x)}
-    del data  # the tensors hold their own copies (layout or device); free the arrays read from the store
     if control_json is not None:
         write_control(control_json, model, tensors, config, recipe.eval_batch_size)
     result = fit(
@@ -352,11 +369,12 @@ def part_job(
         steps = output_steps(arch) if task != "art" else None
         if steps not in cache:
             cache.clear()  # one data set in memory at a time (TDT targets depend on the output steps)
-            cache[steps] = load_task_data(dataset, input_key, task, output_steps(arch), float(settings["val_fraction"]))
+            cache[steps] = load_tensors(dataset, input_key, task, output_steps(arch), float(settings["val_fraction"]),
+                                        setup_device(settings["device"], threads))  # fmt: skip
         train_model(
             dataset, partial / configuration, arch=arch, task=task, input_key=input_key, seed=int(settings["seed"]),
             config_seed=int(settings["config_seed"]), recipe=recipe, val_fraction=float(settings["val_fraction"]),
-            device=settings["device"], threads=threads, role="search", data=cache[steps],
+            device=settings["device"], threads=threads, role="search", tensors=cache[steps],
         )  # fmt: skip
         paths.append(partial / configuration / "metrics.json")
     rows = summarize_search(paths, partial / "models.tsv")
