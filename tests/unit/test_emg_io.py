@@ -234,3 +234,16 @@ def test_the_generator_writes_the_original_layout_seeded_with_the_planted_rows(t
                                       recording.features[recording.column == k - 1])  # the target's own cycles
     again = write_subset_files(recording, "pedalling", items[:1], tmp_path / "again", seed=99)
     assert again[0].read_bytes() == paths[0].read_bytes()
+
+
+def test_subset_file_paths_find_files_with_or_without_the_extension(tmp_path):
+    from neuromotor.io.emg_mat import subset_file_paths
+
+    with_ext = tmp_path / subset_file_name("walking", 1, 2, 1)
+    without = tmp_path / subset_file_name("walking", 1, 2, 2)[: -len(".mat")]
+    for path in (with_ext, without):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"x")
+    found, missing = subset_file_paths(tmp_path, "walking", [(1, 2, 1), (1, 2, 2), (1, 2, 3)])
+    assert found == [str(with_ext), str(without)]
+    assert missing == [str(tmp_path / subset_file_name("walking", 1, 2, 3))]

@@ -140,3 +140,4 @@ def write_subset_files(
         write_emg_mat(path, subset.features, subset.target, recording.muscles)
         written.append(path)
     return written
+

@@ -233,3 +233,15 @@ def load_emg_subset(path: str | Path, target: int, size: int, min_cycles: int = 
                               f"says N = {size}")
     members = np.where(columns == 0, target, np.where(columns == target - 1, 1, columns + 1))
     return EmgSubset(recording=recording, members=np.sort(members))
+
+
+def subset_file_paths(directory: str | Path, task: str, items) -> tuple[list[str], list[str]]:
+    """The original subset file of each (target k, size N, repetition S) of ``items`` under ``directory`` (the
+    ``.mat`` extension may be missing, as for the condition files): (paths found, paths missing)."""
+    found, missing = [], []
+    for k, n, s in items:
+        path = Path(directory) / subset_file_name(task, k, n, s)
+        if not path.is_file() and path.with_suffix("").is_file():
+            path = path.with_suffix("")
+        (found if path.is_file() else missing).append(str(path))
+    return found, missing
