@@ -86,7 +86,7 @@ def test_comparability_clauses():
 def test_shipped_reference_table_is_valid_and_covers_every_study():
     rows = load_reference(REFERENCE)
     studies = {row.study for row in rows}
-    assert studies == {"deepdraw", "kd", "eeg", "emg_signatures"}
+    assert studies == {"deepdraw", "kd", "eeg", "emg_signatures", "neural"}
     quantities = {(row.study, row.quantity) for row in rows}
     for needed in [("deepdraw", "svm_multiclass_accuracy"), ("deepdraw", "svm_mean_binary_accuracy"),
                    ("deepdraw", "network_test_accuracy"), ("deepdraw", "untrained_test_accuracy"),

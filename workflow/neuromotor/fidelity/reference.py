@@ -26,7 +26,7 @@ from neuromotor.fidelity.rules import (
 
 COLUMNS = ("study", "quantity", "condition", "published", "unit", "status", "rule", "comparable_when", "source", "note")
 """Columns of the reference table, in this order."""
-STUDIES = ("deepdraw", "emg_signatures", "kd", "eeg")
+STUDIES = ("deepdraw", "emg_signatures", "kd", "eeg", "neural")
 STATUSES = ("published", "derived", "unverified", "unknown")
 """``published``: a number or finding of the paper (or its original files); ``derived``: arithmetic from the
 specified architecture or protocol; ``unverified``: a recalled or secondary source; ``unknown``: not available.
