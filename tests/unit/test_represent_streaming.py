@@ -140,8 +140,15 @@ def test_column_chunks_of_a_store_equal_those_in_memory(tmp_path):
     rows = np.array([0, 3, 4, 11, 22])
     np.testing.assert_array_equal(rdm.gram_matrix(blocks.select_rows(array, rows), "columns"),
                                   rdm.gram_matrix(x[rows], "columns"))  # fmt: skip
-    assert [(r0, r1) for r0, r1, _ in blocks.row_blocks(array, block_bytes=1)] == [(0, 10), (10, 20), (20, 23)]
-    assert [(c0, c1) for c0, c1, _ in blocks.channel_blocks(array, block_bytes=1)] == [(0, 2), (2, 4), (4, 6), (6, 7)]
+    per_row, per_channel = 4 * 7 * 5 * 13, 4 * 23 * 5 * 13
+    # blocks spanning a chunk are aligned with the chunks (10 samples, 2 channels), smaller ones are not
+    assert [(r0, r1) for r0, r1, _ in blocks.row_blocks(array, 15 * per_row)] == [(0, 10), (10, 20), (20, 23)]
+    assert [(r0, r1) for r0, r1, _ in blocks.row_blocks(array, 8 * per_row)] == [(0, 8), (8, 16), (16, 23)]
+    assert [(c0, c1) for c0, c1, _ in blocks.channel_blocks(array, 3 * per_channel)] == [(0, 2), (2, 4), (4, 6), (6, 7)]
+    assert [(c0, c1) for c0, c1, _ in blocks.channel_blocks(array, 1)] == [(c, c + 1) for c in range(7)]
+    for c0, c1, values in blocks.channel_blocks(x, 3 * per_channel):  # in memory: views of 3 channels
+        np.testing.assert_array_equal(values, x[:, c0:c1])
+        assert c1 - c0 == 3 or c1 == 7
 
 
 def test_pca_from_the_gram_is_the_exact_pca():

@@ -46,22 +46,22 @@ def n_features(source) -> int:
 
 
 def _aligned(step: int, chunk: int, limit: int) -> int:
-    """``step`` rounded down to a multiple of ``chunk`` (at least one chunk), at most ``limit``."""
-    return max(1, min(limit, max(chunk, step // chunk * chunk)))
+    """``step`` (at least 1, at most ``limit``) rounded down to a multiple of ``chunk`` when it spans one."""
+    step = max(1, min(limit, step))
+    return step // chunk * chunk if step >= chunk else step
 
 
 def channel_blocks(source, block_bytes: int | None = None) -> Iterator[tuple[int, int, np.ndarray]]:
     """(c0, c1, values (n, c1 − c0, ...)) over axis 1 of ``source`` (n, C, ...), each block at most ``block_bytes``
-    of float32 (at least one channel; a stored array's blocks align with its chunks along axis 1)."""
+    of float32 (at least one channel; a stored array's blocks align with its chunks along axis 1; an array in
+    memory gives views)."""
     shape = tuple(source.shape)
     if len(shape) < 2:
         raise ValueError(f"channel_blocks needs an array (n, C, ...), got shape {shape}")
-    if not is_stored(source):
-        yield 0, shape[1], np.asarray(source)
-        return
     block_bytes = BLOCK_BYTES if block_bytes is None else block_bytes
     per_channel = 4 * shape[0] * math.prod(shape[2:])
-    step = _aligned(block_bytes // max(1, per_channel), int(source.chunks[1]), shape[1])
+    chunk = int(source.chunks[1]) if is_stored(source) else 1
+    step = _aligned(block_bytes // max(1, per_channel), chunk, shape[1])
     for c0 in range(0, shape[1], step):
         c1 = min(shape[1], c0 + step)
         yield c0, c1, np.asarray(source[:, c0:c1])
@@ -69,27 +69,26 @@ def channel_blocks(source, block_bytes: int | None = None) -> Iterator[tuple[int
 
 def row_blocks(source, block_bytes: int | None = None) -> Iterator[tuple[int, int, np.ndarray]]:
     """(r0, r1, values (r1 − r0, ...)) over the samples of ``source``, each block at most ``block_bytes`` of float32
-    (at least one sample; a stored array's blocks align with its chunks along axis 0)."""
+    (at least one sample; a stored array's blocks align with its chunks along axis 0; an array in memory gives
+    views)."""
     shape = tuple(source.shape)
-    if not is_stored(source):
-        yield 0, shape[0], np.asarray(source)
-        return
     block_bytes = BLOCK_BYTES if block_bytes is None else block_bytes
     per_row = 4 * math.prod(shape[1:])
-    step = _aligned(block_bytes // max(1, per_row), int(source.chunks[0]), shape[0])
+    chunk = int(source.chunks[0]) if is_stored(source) else 1
+    step = _aligned(block_bytes // max(1, per_row), chunk, shape[0])
     for r0 in range(0, shape[0], step):
         r1 = min(shape[0], r0 + step)
         yield r0, r1, np.asarray(source[r0:r1])
 
 
 class Rows:
-    """Rows ``rows`` (sorted positions) of a stored array, read as a stored array by the block readers (axis 0
-    selected with orthogonal indexing: only the chunks holding those rows are read)."""
+    """Rows ``rows`` (sorted positions) of an array, read lazily like a stored array by the block readers (a zarr
+    array's axis 0 selected with orthogonal indexing: only the chunks holding those rows are read)."""
 
     def __init__(self, source, rows):
         self.source, self.rows = source, np.asarray(rows, dtype=np.int64)
         self.shape = (len(self.rows),) + tuple(source.shape[1:])
-        self.chunks = source.chunks
+        self.chunks = source.chunks if is_stored(source) else (1,) * len(self.shape)
 
     def __len__(self) -> int:
         return self.shape[0]
@@ -97,12 +96,14 @@ class Rows:
     def __getitem__(self, key):
         key = key if isinstance(key, tuple) else (key,)
         first = self.rows[key[0]] if not (isinstance(key[0], slice) and key[0] == slice(None)) else self.rows
+        if not is_stored(self.source):
+            return np.asarray(self.source)[first][(slice(None),) + tuple(key[1:])]
         return np.asarray(self.source.oindex[(first,) + tuple(key[1:])])
 
 
-def select_rows(source, rows):
-    """``source[rows]``: in memory for a numpy array, a lazy :class:`Rows` for a stored one."""
-    return Rows(source, rows) if is_stored(source) else np.asarray(source)[np.asarray(rows)]
+def select_rows(source, rows) -> Rows:
+    """``source[rows]`` as a lazy :class:`Rows` (nothing is read until a block is)."""
+    return Rows(source, rows)
 
 
 def _flat_blocks(source, block_bytes: int | None) -> Iterator[np.ndarray]:
@@ -186,3 +187,69 @@ def streamed_layer(batches: Iterator[np.ndarray], n: int, *, directory=None, str
 def _chain(first, rest):
     yield first
     yield from rest
+
+
+# ---- memory of the streamed stages (the cost models of represent.plan use these) -----------------------------------
+
+BASE_MB = 1500
+"""Interpreter, numpy, scikit-learn, zarr (and torch for the network jobs), in MB."""
+
+
+def _block(layer_bytes: int, one_channel: int) -> int:
+    """Bytes of the largest channel block of a layer (at least one channel)."""
+    return min(layer_bytes, max(BLOCK_BYTES, one_channel))
+
+
+def units_peak_bytes(n: int, shapes, kept_fraction: float = 0.9) -> int:
+    """Peak bytes, besides the interpreter, of a units job on ``n`` trajectories with layers of ``shapes``
+    (C, H, T): the layers held (all up to ``stages.LAYER_CACHE_BYTES``, else the largest in memory when at most
+    STREAM_BYTES), the designs of both plane subsets (about 120 float64 per train sample), and the largest of the
+    phases: tuning a channel block (the block, its samples twice, the float64 moments of its units), decoding a
+    sample block (the block, its samples, their float64 copy, four U × U sums and the solve) and the tSNE Gram
+    (n × n float64, four times for the eigendecomposition, and a column chunk)."""
+    from neuromotor.represent.stages import LAYER_CACHE_BYTES
+
+    layers = [4 * n * c * h * t for c, h, t in shapes]
+    total = sum(layers)
+    held = total if total <= LAYER_CACHE_BYTES else max([b for b in layers if b <= STREAM_BYTES] or [0])
+    samples = int(n * 320 * kept_fraction)  # (trajectory, kept step) samples of all plane subsets together
+    designs = samples * 120 * 8
+    phases = [0]
+    for (c, h, t), size in zip(shapes, layers):
+        block = _block(size, 4 * n * h * t)
+        units_in_block = max(h, block // max(1, 4 * n * t))
+        tuning = 3 * block + 4 * samples * min(512, units_in_block) * 8 // max(1, 320 // max(t, 1))
+        units = c * h
+        decoding = 5 * min(size, max(BLOCK_BYTES, 4 * c * h * t)) + 6 * units * units * 8
+        phases += [tuning, decoding]
+    tsne = 4 * n * n * 8 + 2 * n * 4096 * 8 + min(max(layers or [0]), BLOCK_BYTES)
+    return int(held + designs + max(max(phases), tsne))
+
+
+def cka_peak_bytes(n: int, n_layers_total: int, largest_layer_floats: int) -> int:
+    """Peak bytes of a CKA job: the normalised n × n Gram of every layer of every compared state
+    (``n_layers_total`` in all), a channel block and a float64 column chunk of the layer being read, and the
+    Gram being accumulated."""
+    block = min(4 * n * largest_layer_floats, BLOCK_BYTES)
+    return int(n_layers_total * n * n * 8 + block + 2 * n * 4096 * 8 + 2 * n * n * 8)
+
+
+def network_peak_bytes(n_subset: int, n_rdm: int, floats, batch: int) -> int:
+    """Peak bytes of a network job: the subset's and the RDM sample's inputs (as read, in the network's layout), a
+    batch's layers (twice: the outputs and their copy into the store), the RDM sample's layer being computed (in
+    memory when at most STREAM_BYTES, else streamed through a temporary store: one block), its column chunk and the
+    n_rdm × n_rdm Gram, correlation and condensed matrices (10 × n²)."""
+    largest = 4 * n_rdm * max(floats)
+    layer = largest if largest <= STREAM_BYTES else min(largest, BLOCK_BYTES)
+    inputs = 3 * (n_subset + n_rdm) * floats[0] * 4
+    return int(inputs + 2 * min(batch, n_subset) * sum(floats) * 4 + 2 * layer + n_rdm * 4096 * 8
+               + 10 * n_rdm * n_rdm * 8)
+
+
+def sweep_peak_bytes(n: int, floats, batch: int) -> int:
+    """Peak bytes of a sweep job: the inputs, a batch's layers, one layer of each twin (in memory up to
+    STREAM_BYTES, else a block of its temporary store) and their two Gram matrices."""
+    largest = 4 * n * max(floats)
+    layer = largest if largest <= STREAM_BYTES else min(largest, BLOCK_BYTES)
+    return int(3 * n * floats[0] * 4 + 2 * min(batch, n) * sum(floats) * 4 + 2 * layer + n * 4096 * 8
+               + 4 * n * n * 8)
