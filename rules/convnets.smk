@@ -3,6 +3,9 @@
 # their untrained controls) -> figures; the model sets of convnets.experiments (pinned, with controls) -> their tables.
 
 
+include: "plan/convnets.smk"
+
+
 rule convnets_search:
     input:
         dataset=f"{PCRT_DIR}/dataset.zarr",
@@ -89,7 +92,7 @@ rule convnets_final:
     input:
         unpack(convnets_final_inputs),
     output:
-        **convnets_control_output(),
+        **convnets_plan.control_output(CONVNETS),
         init=f"{CONVNETS_DIR}/{{task}}/final/{{family}}/seed{{seed}}/init.pt",
         best=f"{CONVNETS_DIR}/{{task}}/final/{{family}}/seed{{seed}}/best.pt",
         config=f"{CONVNETS_DIR}/{{task}}/final/{{family}}/seed{{seed}}/config.json",
@@ -172,7 +175,7 @@ rule convnets_experiment_table:
 
 rule convnets_figures:
     input:
-        **convnets_figure_inputs(),
+        **convnets_plan.figure_inputs(CONVNETS),
     output:
         learning_curves=report(
             f"{CONVNETS_DIR}/figures/learning_curves.png",

@@ -2,6 +2,9 @@
 # probe (frozen BatchNorm, predictions, perturbation drops) -> attribution (model, subject, methods) -> summary -> figures.
 
 
+include: "plan/eeg.smk"
+
+
 rule eeg_data:
     output:
         mat=f"{EEG_DIR}/data/dataset.mat",
@@ -202,11 +205,11 @@ rule eeg_figures:
         mem_mb=lambda wc, attempt: 2000 * attempt,
         runtime=lambda wc, attempt: 15 * attempt,
     params:
-        eeg=eeg_figure_params(),
+        eeg=eeg_plan.figure_params(EEG),
     script:
         "../scripts/eeg_figures.py"
 
 
 rule eeg:
     input:
-        eeg_target_inputs(),
+        eeg_plan.target_paths(),

@@ -3,6 +3,9 @@
 # signatures compared across conditions.
 
 
+include: "plan/emg_signatures.smk"
+
+
 rule emg_synthetic:
     output:
         mats=[f"{EMG_DIR}/data/{emg_plan.CONDITIONS[c]}.mat" for c in EMG_CONDITIONS],
@@ -82,7 +85,7 @@ rule emg_run_network:
 
 rule emg_accuracy:
     input:
-        emg_run_paths("scores.json"),
+        emg_plan.run_paths(EMG, "scores.json"),
     output:
         table=f"{EMG_DIR}/accuracy.tsv",
         summary=f"{EMG_DIR}/accuracy_summary.tsv",
@@ -196,7 +199,7 @@ rule emg_robustness:
 
 rule emg_cross_condition:
     input:
-        **emg_comparison_stores(),
+        **emg_plan.comparison_stores(EMG),
     output:
         table=f"{EMG_DIR}/cross_condition.tsv",
         figure=report(
@@ -222,4 +225,4 @@ rule emg_cross_condition:
 
 rule emg_signatures:
     input:
-        emg_target_inputs(),
+        emg_plan.target_paths(EMG),

@@ -1,5 +1,10 @@
 # This run against the published numbers (docs/fidelity.md): one vs_paper table and figure per study, judged by the
 # reference table resources/reference/published.tsv at the run's scale (from the config).
+
+
+include: "plan/fidelity.smk"
+
+
 rule vs_paper_deepdraw:
     input:
         **fidelity_deepdraw_inputs(),

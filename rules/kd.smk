@@ -2,6 +2,9 @@
 # per subject -> per (subject, fold, model): US teacher, sEMG student, sEMG student with KD -> matrices -> table.
 
 
+include: "plan/kd.smk"
+
+
 rule kd_synthetic:
     output:
         emg=f"{KD_SYNTHETIC_DIR}/EMG/s{{n}}_synthetic_EMG.txt",
@@ -21,7 +24,7 @@ rule kd_synthetic:
     params:
         subject=lambda wc: int(wc.n) - 1,
         layout=KD["layout"],
-        synthetic=kd_synthetic_params(),
+        synthetic=kd_plan.synthetic_params(KD),
         seed=SEED,
     script:
         "../scripts/kd_synthetic.py"
@@ -46,7 +49,7 @@ rule kd_prepare:
         runtime=lambda wc, attempt: 20 * attempt,
     params:
         layout=KD["layout"],
-        data=kd_data_params(),
+        data=kd_plan.data_params(KD),
     script:
         "../scripts/kd_prepare.py"
 
@@ -55,7 +58,7 @@ rule kd_teacher:
     input:
         f"{KD_DIR}/data/s{{subject}}.zarr",
     output:
-        **kd_run_outputs("US"),
+        **kd_plan.run_outputs("US"),
     log:
         "logs/kd/runs/{model}_s{subject}_fold{fold}_US.log",
     benchmark:
@@ -82,7 +85,7 @@ rule kd_student:
     input:
         f"{KD_DIR}/data/s{{subject}}.zarr",
     output:
-        **kd_run_outputs("EMG"),
+        **kd_plan.run_outputs("EMG"),
     log:
         "logs/kd/runs/{model}_s{subject}_fold{fold}_EMG.log",
     benchmark:
@@ -111,7 +114,7 @@ rule kd_student_kd:
         teacher_best=f"{KD_DIR}/runs/{{model}}/s{{subject}}/fold{{fold}}/US/best.pt",
         teacher_final=f"{KD_DIR}/runs/{{model}}/s{{subject}}/fold{{fold}}/US/final.pt",
     output:
-        **kd_run_outputs("EMG_KD_a{alpha}_T{T}"),
+        **kd_plan.run_outputs("EMG_KD_a{alpha}_T{T}"),
     log:
         "logs/kd/runs/{model}_s{subject}_fold{fold}_EMG_KD_a{alpha}_T{T}.log",
     benchmark:
@@ -189,7 +192,7 @@ rule kd_collect_kd:
 
 rule kd_stats:
     input:
-        kd_collected_tables(),
+        kd_plan.collected_tables(KD),
     output:
         accuracy=f"{KD_DIR}/accuracy.tsv",
         subjects=f"{KD_DIR}/subjects.tsv",
@@ -216,7 +219,7 @@ rule kd_stats:
         runtime=lambda wc, attempt: 10 * attempt,
     params:
         models=KD["models"],
-        distillation=kd_distillation_settings(),
+        distillation=kd_plan.distillation_settings(KD),
     script:
         "../scripts/kd_stats.py"
 
@@ -224,7 +227,7 @@ rule kd_stats:
 rule kd_figures:
     input:
         subjects=f"{KD_DIR}/subjects.tsv",
-        epochs=[f"{run}/epochs.tsv" for _, _, run in kd_runs()],
+        epochs=[f"{run}/epochs.tsv" for _, _, run in KD_RUNS],
     output:
         boxplot=report(
             f"{KD_DIR}/figures/boxplot.png",
@@ -247,11 +250,11 @@ rule kd_figures:
         mem_mb=lambda wc, attempt: 1000 * attempt,
         runtime=lambda wc, attempt: 10 * attempt,
     params:
-        runs=[[model, condition] for model, condition, _ in kd_runs()],
+        runs=[[model, condition] for model, condition, _ in KD_RUNS],
     script:
         "../scripts/kd_figures.py"
 
 
 rule kd:
     input:
-        kd_target_inputs(),
+        kd_plan.target_paths(KD),

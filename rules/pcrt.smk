@@ -1,6 +1,9 @@
 # PCRT dataset generation (spec pcrt.md): characters -> start points -> surrogate -> shards -> selection -> dataset.
 
 
+include: "plan/pcrt.smk"
+
+
 rule pcrt_characters:
     input:
         unpack(pcrt_character_inputs),
@@ -110,7 +113,7 @@ rule pcrt_generate:
         mem_mb=lambda wc, attempt: 1500 * attempt,
         runtime=pcrt_generate_runtime,
     params:
-        pcrt=pcrt_generation_params(),
+        pcrt=pcrt_plan.generation_params(PCRT),
         seed=SEED,
     script:
         "../scripts/pcrt_generate.py"
@@ -154,9 +157,9 @@ rule pcrt_dataset:
         mem_mb=pcrt_dataset_mem_mb,
         runtime=lambda wc, attempt: 120 * attempt,
     params:
-        pcrt=pcrt_dataset_params(),
+        pcrt=pcrt_plan.dataset_params(PCRT),
         seed=SEED,
-        digest=pcrt_dataset_digest(),
+        digest=pcrt_plan.dataset_digest(PCRT, SEED),
     script:
         "../scripts/pcrt_dataset.py"
 
@@ -301,5 +304,4 @@ rule pcrt_surrogate_figure:
 
 rule pcrt:
     input:
-        f"{PCRT_DIR}/dataset.zarr",
-        pcrt_report_inputs(),
+        pcrt_plan.target_paths(PCRT),

@@ -4,6 +4,9 @@
 # the RDM-only analysis of the model sets named in representations.experiments (convnets.experiments).
 
 
+include: "plan/representations.smk"
+
+
 rule representations_inputs:
     input:
         f"{PCRT_DIR}/dataset.zarr",
@@ -236,7 +239,7 @@ rule representations_summary:
             f"{REPRESENT_DIR}/cka/{family}/seed{seed}.tsv"
             for family, seed in REPRESENT_CKA
         ],
-        cka_sweep=represent_sweep_paths(),
+        cka_sweep=represent_plan.sweep_paths(REPRESENT, CONVNETS),
     output:
         **{
             name: f"{REPRESENT_DIR}/summary/{name}.tsv"

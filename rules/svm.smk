@@ -1,6 +1,9 @@
 # Pairwise linear SVMs on the PCRT inputs (spec svm.md): features -> fits (per input, variant, pairs) -> evaluation -> figures.
 
 
+include: "plan/svm.smk"
+
+
 rule svm_features:
     input:
         f"{PCRT_DIR}/dataset.zarr",
@@ -71,7 +74,7 @@ rule svm_evaluate:
         mem_mb=svm_evaluate_mem_mb,
         runtime=lambda wc, attempt: 30 * attempt,
     params:
-        svm=svm_evaluate_params(),
+        svm=svm_plan.evaluate_params(SVM, PCRT),
     script:
         "../scripts/svm_evaluate.py"
 
@@ -181,6 +184,6 @@ rule svm_evaluate_solver:
         mem_mb=svm_evaluate_mem_mb,
         runtime=lambda wc, attempt: 30 * attempt,
     params:
-        svm=svm_evaluate_params(),
+        svm=svm_plan.evaluate_params(SVM, PCRT),
     script:
         "../scripts/svm_evaluate.py"

@@ -29,18 +29,19 @@ def test_there_are_job_rules():
     assert len(JOB_RULES) >= 8
 
 
-COMMON = (PROJECT_ROOT / "rules" / "common.smk").read_text()
+PLANS = "\n".join(path.read_text() for path in sorted((PROJECT_ROOT / "rules").rglob("*.smk")))
 
 
 def grows_with_attempt(body: str, resource: str) -> bool:
-    """The resource is a lambda scaling with ``attempt``, or a function of rules/common.smk that does."""
+    """The resource is a lambda scaling with ``attempt``, or a function of a rules file (rules/plan/*.smk) that
+    does."""
     match = re.search(rf"^\s+{resource}=(.+?),\s*(?:#.*)?$", body, flags=re.M)  # a trailing comment may follow
     if match is None:
         return False
     value = match.group(1)
     if value.startswith("lambda"):
         return "attempt:" in value and "attempt" in value.split(":", 1)[1]
-    function = re.search(rf"^def {re.escape(value)}\((.*?)\):\n(.*?)(?=^\S)", COMMON + "\nend", flags=re.M | re.S)
+    function = re.search(rf"^def {re.escape(value)}\((.*?)\):\n(.*?)(?=^\S)", PLANS + "\nend", flags=re.M | re.S)
     return function is not None and "attempt" in function.group(1) and "attempt" in function.group(2)
 
 

@@ -672,3 +672,96 @@ def search_gpu_hours(cfg: Mapping, n_train: int = 160_000, n_test: int = 40_000,
         "total": search + final + experiments, "worst": worst + final + experiments, "search": search,
         "final": final, "experiments": experiments, "rows": rows,
     }  # fmt: skip
+
+
+# ---- inputs and resources of the jobs (rules/convnets.smk) -----------------------------------------------------
+
+
+def summary_inputs(cfg: Mapping, task: str, input_key: str) -> list[str]:
+    """The metrics of every model of one search run (or the part directories of its last rung)."""
+    run = run_of(cfg, task, input_key)
+    if uses_rungs(cfg, run):
+        return last_rung_parts(cfg, run)
+    return [
+        f"{search_dir(job['task'], job['input_key'], job['configuration'])}/metrics.json"
+        for job in search_models(cfg)
+        if (job["task"], job["input_key"]) == (task, input_key)
+    ]
+
+
+def final_inputs(cfg: Mapping, family: str, dataset: str) -> dict[str, str]:
+    """The dataset, and the search table the family's configuration comes from (none when pinned)."""
+    summary = selection_summary(cfg, family)
+    return {"dataset": dataset} | ({"summary": summary} if summary else {})
+
+
+def control_output(cfg: Mapping) -> dict[str, str]:
+    """The untrained control's metrics, written by the final model's job when controls are on."""
+    if not cfg["final"]["controls"]:
+        return {}
+    return {"control": f"{RESULTS}/{{task}}/final/{{family}}/seed{{seed}}/control_metrics.json"}
+
+
+def experiment_files(cfg: Mapping, experiment: str, name: str) -> list[str]:
+    """``name`` of every model folder of one set of convnets.experiments."""
+    return [
+        f"{experiment_dir(j['experiment'], j['task'], j['family'], j['seed'])}/{name}"
+        for j in experiment_models(cfg, experiment)
+    ]
+
+
+def figure_inputs(cfg: Mapping) -> dict[str, list[str]]:
+    """The ART search tables and every final model's metrics, history and control."""
+    finals = [final_dir(job["task"], job["family"], job["seed"]) for job in final_models(cfg)]
+    return {
+        "summaries": [summary_path(run["task"], run["input_key"]) for run in search_runs(cfg) if run["task"] == "art"],
+        "metrics": [f"{d}/metrics.json" for d in finals],
+        "histories": [f"{d}/history.tsv" for d in finals],
+        "controls": [f"{d}/control_metrics.json" for d in finals] if cfg["final"]["controls"] else [],
+    }
+
+
+def job_resources(
+    cfg: Mapping, pcrt: Mapping, arch: Architecture, input_key: str, role: str, epochs: int | None = None
+) -> tuple[int, int]:
+    """(MB, minutes) of one training job of ``role`` (search or final) on the PCRT dataset (``pcrt`` section): on a
+    CPU the measured per-sample cost, on a GPU its FLOPs at a sustained rate (neuromotor.costs.GPU_FLOPS) plus
+    loading."""
+    from neuromotor.costs import GPU_FLOPS, runtime_request_min
+
+    n_train, n_test = pcrt["assembly"]["n_train"], pcrt["assembly"]["n_test"]
+    epochs = epochs if epochs is not None else cfg[role]["epochs"]
+    recipe = recipe_settings(cfg, arch.family, epochs)
+    memory = job_memory_mb(arch, input_key, n_train + n_test, recipe["batch_size"], recipe["eval_batch_size"])
+    if cfg["device"] == "cpu":
+        runtime = job_runtime_min(arch, input_key, n_train + n_test, recipe["epochs"])
+    else:
+        flops = model_flops(arch, cfg, input_key, recipe["epochs"], n_train, n_test)
+        runtime = runtime_request_min(300 + flops / GPU_FLOPS)
+    return memory, runtime
+
+
+def final_architecture(cfg: Mapping, family: str) -> Architecture:
+    """The family's pinned configuration, or the costliest of its search space (the winner is known only at run
+    time): what a final job's request is sized for."""
+    pinned = cfg["final"]["models"].get(family)
+    if pinned:
+        return parse_name(pinned).architecture
+    return largest_architecture(family, cfg)
+
+
+def part_cost(
+    cfg: Mapping, pcrt: Mapping, task: str, input_key: str, family: str, rung: int, part: int, previous: Sequence[str]
+) -> tuple[int, int]:
+    """(MB, minutes) of a part job: its models one after the other (the data in memory once)."""
+    archs = part_architectures(cfg, task, input_key, family, rung, part, list(previous))
+    epochs = rung_epochs(cfg, run_of(cfg, task, input_key))
+    costs = [job_resources(cfg, pcrt, arch, input_key, "search", epochs[rung]) for arch in archs]
+    return max(c[0] for c in costs), sum(c[1] for c in costs)
+
+
+def experiment_cost(cfg: Mapping, pcrt: Mapping, experiment: str, family: str) -> tuple[int, int]:
+    """(MB, minutes) of an experiment model's training job."""
+    spec = cfg["experiments"][experiment]
+    arch = parse_name(spec["models"][family]).architecture
+    return job_resources(cfg, pcrt, arch, spec["input_key"], "final", spec["epochs"] or cfg["train"]["epochs"])

@@ -1,4 +1,4 @@
-"""Which jobs the EEG study runs and where their files go (used by rules/common.smk; no Snakemake here).
+"""Which jobs the EEG study runs and where their files go (used by rules/eeg.smk; no Snakemake here).
 
 Jobs: one training per (model, held-out subject), one probe (frozen BatchNorm, predictions, perturbation drops) per
 (model, subject), attribution jobs of ``eeg.attribution.methods_per_job`` methods per (model, subject), one summary,
@@ -11,10 +11,13 @@ from __future__ import annotations
 from typing import Mapping, Sequence
 
 from neuromotor.eeg.synthetic import SUBJECT_COUNTS, subject_counts
+from neuromotor.io.eeg_mat import CHANNELS, N_TIMES
 
 EEG_DIR = "results/eeg"
 PROTOCOLS = ("honest", "best_test_epoch")
 """Evaluation protocols (spec §2): the final epoch's model, the best held-out epoch's (optimistic)."""
+TABLES = ("accuracy", "perturbation", "deletion", "summary", "ranking")
+FIGURES = ("accuracy", "ranking", "topomaps")
 
 
 def subject_id(subject: int) -> str:
@@ -124,3 +127,52 @@ def check_config(eeg: Mapping) -> list[str]:
     if low > high:
         problems.append(f"config key 'eeg.synthetic.effect.band_hz': lower bound {low} exceeds upper bound {high}")
     return problems
+
+
+# ---- targets and params ----------------------------------------------------------------------------------------
+
+
+def checkpoint_path(eeg: Mapping, model: str, subject: int) -> str:
+    """The explained weights (protocol ``eeg.attribution.protocol``) of one (model, subject)."""
+    return f"{model_dir(model, subject)}/{eeg['attribution']['protocol']}.pt"
+
+
+def target_paths() -> list[str]:
+    """Everything the ``eeg`` target builds (the tables, the channel relevance, the figures)."""
+    return [
+        *[f"{EEG_DIR}/{name}.tsv" for name in (*TABLES, "channel_relevance")],
+        *[f"{EEG_DIR}/figures/{name}.png" for name in FIGURES],
+        f"{EEG_DIR}/figures/samples",
+    ]
+
+
+def figure_params(eeg: Mapping) -> dict:
+    """The config the figures depend on (which jobs hold which method, the settings printed on them)."""
+    keys = ("models", "subjects", "postprocess", "deletion", "figures")
+    return {key: eeg[key] for key in keys} | {
+        "attribution": {key: eeg["attribution"][key] for key in ("methods", "methods_per_job")},
+        "perturbation": {"levels": eeg["perturbation"]["levels"]},
+    }
+
+
+# ---- cost model ------------------------------------------------------------------------------------------------
+
+
+def dataset_mb(eeg: Mapping) -> float:
+    """float64 epochs of the whole file: the synthetic subjects', or the original's (sum of SUBJECT_COUNTS)."""
+    if eeg["data"]["source"] == "synthetic":
+        n = sum(subject_counts(eeg["synthetic"]["scale"], eeg["synthetic"]["counts"]))
+    else:
+        n = sum(SUBJECT_COUNTS)
+    return n * len(CHANNELS) * N_TIMES * 8 / 1e6
+
+
+def mem_mb(eeg: Mapping, attempt: int = 1) -> int:
+    """The dataset a few times over (loaded, as tensors, training split) plus torch and the batches."""
+    return int(1500 + 4 * dataset_mb(eeg)) * attempt
+
+
+def attribute_runtime_min(n_methods: int, attempt: int = 1) -> int:
+    """Minutes: integrated gradients (100 passes per sample) dominates, about 10 min per method on a CPU at the
+    largest subject (314 epochs)."""
+    return (10 + 10 * n_methods) * attempt

@@ -1,13 +1,22 @@
 """What the EMG study runs: conditions, experiments, comparisons and subsample jobs (spec §1.1, §4.3, §7, §8, §10).
 
-Pure functions of the config section ``emg_signatures``; ``rules/common.smk`` calls them to list the jobs. Nothing
-here reads data, so planning a paper-scale run is instant.
+Pure functions of the config section ``emg_signatures``; ``rules/emg_signatures.smk`` calls them to list the jobs.
+Nothing here reads data, so planning a paper-scale run is instant.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Mapping, Sequence
+
+from neuromotor.emg.catalogue import MODELS, N_FEATURES
+from neuromotor.errors import ConfigError
+from neuromotor.explain.lrp_configurations import CONV_RULES, TARGETS
+
+EMG_DIR = "results/emg_signatures"
+ORIGINAL_CYCLES = 30
+"""Cycles per participant of the original files (the cost model's size of real data)."""
 
 CONDITIONS = {
     "pedalling_150W_day1": "Data_Pedalling_150W_Baseline_Day1",
@@ -166,3 +175,118 @@ def check_participants(cfg: Mapping) -> list[str]:
         problems.append(f"config key 'emg_signatures.subsample.targets': {bad_targets} are not participants "
                         f"1..{n_participants}")
     return problems
+
+
+# ---- paths and inputs ------------------------------------------------------------------------------------------
+
+
+def data_file(cfg: Mapping, condition: str) -> str:
+    """The .mat file of a condition: written by emg_synthetic, or found in emg_signatures.data.directory (raises
+    ConfigError naming the key when it holds no such file)."""
+    stem = CONDITIONS[condition]
+    if cfg["data"]["source"] == "synthetic":
+        return f"{EMG_DIR}/data/{stem}.mat"
+    directory = Path(cfg["data"]["directory"])
+    for candidate in (directory / f"{stem}.mat", directory / stem):
+        if candidate.is_file():
+            return str(candidate)
+    raise ConfigError(
+        f"config key 'emg_signatures.data.directory': {directory} holds no {stem}.mat, needed because "
+        f"'emg_signatures.data.conditions' lists {condition}"
+    )
+
+
+def experiment_names(cfg: Mapping) -> list[str]:
+    return [e.name for e in experiments(cfg["data"]["conditions"])]
+
+
+def run_paths(cfg: Mapping, name: str) -> list[str]:
+    """One output of every (experiment, model) run: relevance.zarr, checkpoints or scores.json."""
+    return [f"{EMG_DIR}/runs/{e}/{model}/{name}" for e in experiment_names(cfg) for model in models(cfg)]
+
+
+def subsample_paths(cfg: Mapping, task: str) -> list[str]:
+    return [f"{EMG_DIR}/subsample/{task}/chunk{index:03d}.zarr" for index in range(len(subsample_chunks(cfg)))]
+
+
+def signature_inputs(cfg: Mapping, name: str) -> dict[str, str]:
+    """The signature model's run and the experiment's test file (plus the planted masks of synthetic data)."""
+    chosen = experiment(name)
+    inputs = {
+        "relevance": f"{EMG_DIR}/runs/{chosen.name}/{cfg['signatures']['model']}/relevance.zarr",
+        "data": data_file(cfg, chosen.test),
+    }
+    if cfg["data"]["source"] == "synthetic":
+        inputs["planted"] = f"{EMG_DIR}/data/planted.zarr"
+    return inputs
+
+
+def robustness_inputs(cfg: Mapping, task: str) -> dict:
+    """A task's subsample jobs and the signatures of its full-data baseline run."""
+    return {
+        "chunks": subsample_paths(cfg, task),
+        "baseline": f"{EMG_DIR}/signatures/{baseline_experiment(task)}.zarr",
+    }
+
+
+def comparison_stores(cfg: Mapping) -> dict[str, str]:
+    """The signature stores of the experiments that the cross-condition comparisons use, by experiment."""
+    chosen = comparisons(cfg["comparisons"], cfg["data"]["conditions"])
+    names = sorted({name for pair in chosen.values() for name in pair})
+    return {name: f"{EMG_DIR}/signatures/{name}.zarr" for name in names}
+
+
+def target_paths(cfg: Mapping) -> list[str]:
+    """Everything the EMG stage produces."""
+    paths = [f"{EMG_DIR}/accuracy.tsv", f"{EMG_DIR}/accuracy_summary.tsv", f"{EMG_DIR}/figures/accuracy.png"]
+    for name in experiment_names(cfg):
+        paths += [f"{EMG_DIR}/signatures/{name}.tsv", f"{EMG_DIR}/figures/signatures_{name}.png"]
+    for task in subsample_tasks(cfg):
+        paths += [f"{EMG_DIR}/robustness/{task}.tsv", f"{EMG_DIR}/figures/robustness_{task}.png"]
+    if comparisons(cfg["comparisons"], cfg["data"]["conditions"]):
+        paths += [f"{EMG_DIR}/cross_condition.tsv", f"{EMG_DIR}/figures/cross_condition.png"]
+    return paths
+
+
+def run_params(cfg: Mapping, model: str) -> dict:
+    """The config a model run depends on (SVM runs do not depend on the network schedule)."""
+    params = {"split_seed": cfg["split_seed"], "data": {"equalize_population": cfg["data"]["equalize_population"]}}
+    if MODELS[model].family != "svm":
+        params["training"] = cfg["training"]
+    return params
+
+
+# ---- cost model ------------------------------------------------------------------------------------------------
+
+RELEVANCE_MAPS = len(CONV_RULES) * len(TARGETS)
+"""Relevance maps per test cycle of a CNN (every rule configuration, true and predicted class): the most a run
+holds."""
+
+
+def cycles(cfg: Mapping) -> int:
+    """Cycles of the largest file: the synthetic count, or the original's 30 per participant."""
+    per_participant = cfg["synthetic"]["cycles"] if cfg["data"]["source"] == "synthetic" else ORIGINAL_CYCLES
+    return participant_count(cfg) * per_participant
+
+
+def svm_runtime_min(cfg: Mapping, attempt: int = 1) -> int:
+    """Minutes: 10 LinearSVC fits of about 2e-9 s per (sample x feature x class x epoch), 100 epochs at most."""
+    n = cycles(cfg)
+    return int(10 + 10 * 2e-9 * n * N_FEATURES * participant_count(cfg) * 100 / 60) * attempt
+
+
+def network_runtime_min(cfg: Mapping, attempt: int = 1) -> int:
+    """Minutes on one CPU core (GPU jobs are faster): 10 folds x updates at up to 10 ms, plus the relevance."""
+    updates = sum(cfg["training"]["iterations"])
+    return int(20 + 10 * updates * 0.01 / 60 + cycles(cfg) * 0.05 / 60) * attempt
+
+
+def network_mem_mb(cfg: Mapping, attempt: int = 1) -> int:
+    """The data, a fold's relevance maps (RELEVANCE_MAPS x test cycles x N_FEATURES float64) and the model's
+    activations."""
+    return int(2500 + 3 * RELEVANCE_MAPS * cycles(cfg) * N_FEATURES * 8 / 1e6) * attempt
+
+
+def subsample_runtime_min(cfg: Mapping, fits: int, attempt: int = 1) -> int:
+    """Minutes: per subset, 10 LinearSVC fits at most about 6 s each at 78 participants (cost ~ participants^2)."""
+    return int(10 + fits * 10 * 6 * (participant_count(cfg) / 78) ** 2 / 60) * attempt

@@ -48,14 +48,10 @@ from zennit.core import Composite  # noqa: E402
 from zennit.rules import AlphaBeta, Epsilon, Flat, Pass, ZBox  # noqa: E402
 from zennit.types import Activation, Convolution  # noqa: E402
 
+from neuromotor.explain.lrp_configurations import CONV_RULES, DENSE_RULES, TARGETS  # noqa: E402, F401 (re-exported)
+
 EPSILON = 1e-5
 STABILIZER = 1e-16
-DENSE_RULES = ("epsilon", "epsilon_zb")
-CONV_RULES = (
-    "epsilon", "epsilon_zb", "epsilon_flat", "composite_alpha2", "composite_alpha2_flat", "composite_alpha2_zB",
-    "composite_alpha1", "composite_alpha1_flat", "composite_alpha1_zB",
-)  # fmt: skip
-TARGETS = ("act", "dom")
 WEIGHTED = (nn.Linear, nn.Conv1d, nn.Conv2d)
 
 

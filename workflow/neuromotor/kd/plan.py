@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from neuromotor.errors import ConfigError
 from neuromotor.io.kd_text import find_subject_files
-from neuromotor.kd.data import Layout
+from neuromotor.kd.data import US_DEPTH, US_TRANSDUCERS, Layout
 from neuromotor.kd.synthetic import subject_file_names
 
 KD_DIR = "results/kd"
@@ -21,6 +21,16 @@ MODEL_NAMES = ("MSCNN", "EUNet", "MKCNN", "XceptionTime", "MINDS")
 """The networks in the order of the paper's table (importable without torch, for planning)."""
 RUN_FILES = ("best.pt", "final.pt", "epochs.tsv", "result.tsv")
 """Files of every training job."""
+WILDCARDS = {
+    "model": "|".join(MODEL_NAMES),
+    "subject": r"\d+",
+    "fold": r"\d+",
+    "alpha": r"\d+\.\d\d",
+    "T": r"[0-9.e+-]+",
+}
+"""Wildcard constraints of the training and collection rules."""
+GFLOPS = 500.0
+"""Effective training throughput (FLOP/s / 1e9) assumed for run-time requests: a GPU."""
 FORWARD_MMACS = {
     ("MSCNN", "EMG"): 0.90, ("MSCNN", "US"): 8.89,
     ("EUNet", "EMG"): 3.58, ("EUNet", "US"): 16.4,
@@ -91,8 +101,70 @@ def subject_files(kd: dict) -> list[tuple[str, str]]:
         raise ConfigError(f"config key 'kd.data.dir': {error}") from None
 
 
+def subject_inputs(files: list[tuple[str, str]], subject: int) -> dict[str, str]:
+    """The (EMG, US) text files of one subject (of :func:`subject_files`) by name; raises ConfigError for a subject
+    that does not exist."""
+    if subject >= len(files):
+        raise ConfigError(f"kd: subject {subject} does not exist ({len(files)} subjects)")
+    emg, us = files[subject]
+    return {"emg": emg, "us": us}
+
+
 def run_dir(model: str, subject: int | str, fold: int | str, condition: str) -> str:
     return f"{KD_DIR}/runs/{model}/s{subject}/fold{fold}/{condition}"
+
+
+def run_outputs(condition: str) -> dict[str, str]:
+    """The files of one training job (best.pt, final.pt, epochs.tsv, result.tsv) by stem, with the wildcards
+    {model}, {subject} and {fold}."""
+    folder = f"{KD_DIR}/runs/{{model}}/s{{subject}}/fold{{fold}}/{condition}"
+    return {name.split(".")[0]: f"{folder}/{name}" for name in RUN_FILES}
+
+
+def runs(kd: dict, n_subjects: int) -> list[tuple[str, str, str]]:
+    """(model, condition, folder) of every training job."""
+    return [
+        (model, condition, run_dir(model, subject, fold, condition))
+        for model in kd["models"]
+        for condition in conditions(kd)
+        for subject in range(n_subjects)
+        for fold in kd["folds"]
+    ]
+
+
+def collect_inputs(kd: dict, n_subjects: int, model: str, condition: str) -> list[str]:
+    """result.tsv of every (subject, fold) of one (model, condition)."""
+    return [
+        f"{run_dir(model, subject, fold, condition)}/result.tsv" for subject in range(n_subjects) for fold in kd["folds"]
+    ]
+
+
+def collected_tables(kd: dict) -> list[str]:
+    return [collected_table(model, condition) for model in kd["models"] for condition in conditions(kd)]
+
+
+def synthetic_params(kd: dict) -> dict:
+    """What a synthetic subject's files depend on (not the number of subjects)."""
+    return {key: value for key, value in kd["synthetic"].items() if key != "subjects"}
+
+
+def data_params(kd: dict) -> dict:
+    return {key: kd["data"][key] for key in ("emg_columns", "emg_channels")}
+
+
+def distillation_settings(kd: dict) -> list[dict]:
+    """Every (alpha, T) setting with the KL averaging in force."""
+    return [{"alpha": d["alpha"], "T": d["T"], "kl_reduction": kd["kl_reduction"]} for d in kd["distillation"]]
+
+
+def distillation_setting(kd: dict, alpha: str, temperature: str) -> dict:
+    """The setting of a distilled student's folder name (alpha to 2 decimals, T as %g); raises ConfigError when
+    no setting of ``kd.distillation`` matches."""
+    wanted = f"a{alpha}_T{temperature}"
+    for setting in distillation_settings(kd):
+        if kd_tag(setting["alpha"], setting["T"]) == wanted:
+            return setting
+    raise ConfigError(f"kd: no setting of 'kd.distillation' matches {wanted}")
 
 
 def conditions(kd: dict) -> list[str]:
@@ -136,6 +208,13 @@ ACTIVATION_MFLOATS = {
 }  # fmt: skip
 """Outputs of every layer in one forward pass per sample, millions of floats (what training keeps for the
 backward pass; a unit test recomputes them), for the memory requests of the training jobs."""
+
+
+def text_mem_mb(kd: dict, layout: Layout, attempt: int = 1) -> int:
+    """A subject's two text files parsed to float64, about three copies (the US file: one A-mode frame of
+    US_TRANSDUCERS x US_DEPTH values per sample)."""
+    values = layout.emg_rows * kd["data"]["emg_columns"] + layout.n_samples * US_TRANSDUCERS * US_DEPTH
+    return int(1000 + 3 * values * 8 / 1e6) * attempt
 
 
 def train_mem_mb(model: str, modality: str, layout: Layout, batch_size: int, teacher: bool = False) -> int:

@@ -1,5 +1,8 @@
-"""Cost model of the PCRT stages (the requests of rules/pcrt.smk), checked against measured ``benchmark:`` files of
-real runs at two scales (tests/fixtures/pcrt_benchmarks.tsv, tests/unit/test_pcrt_cost_model.py).
+"""The job plan of the PCRT stages (rules/pcrt.smk): targets, paths, params and the cost model. Plain Python on the
+config's ``pcrt`` section (no Snakemake here), so planning a paper-scale run stays quick.
+
+The cost model is checked against measured ``benchmark:`` files of real runs at two scales
+(tests/fixtures/pcrt_benchmarks.tsv, tests/unit/test_pcrt_cost_model.py).
 
 Measured (surrogate backend): a generation shard of 8 items takes 1.7-2.9 s, of 40 items 3-21 s (mean 9.5 s); the
 dataset assembly peaks at 82 MB (n_train 16), 264 MB (n_train 960) and 9.1 GB (n_train 160,000, issue 15)."""
@@ -7,8 +10,149 @@ dataset assembly peaks at 82 MB (n_train 16), 264 MB (n_train 960) and 9.1 GB (n
 from __future__ import annotations
 
 import math
+from pathlib import Path
+from typing import Mapping
 
+from neuromotor.config import digest
 from neuromotor.costs import memory_request_mb, runtime_request_min
+from neuromotor.errors import ConfigError
+
+PCRT_DIR = "results/pcrt"
+FIGURES = ("characters", "arm_trajectory", "muscles_spindles", "latents")
+"""The stage's figures (``results/pcrt/figures/<name>.png``) of a generated dataset."""
+
+
+# ---- paths and inputs ------------------------------------------------------------------------------------------
+
+
+def label_ids(pcrt: Mapping) -> list[str]:
+    """The labels as the shard wildcards spell them (two digits)."""
+    return [f"{label:02d}" for label in pcrt["labels"]]
+
+
+def shard_paths(pcrt: Mapping) -> list[str]:
+    """Every generation shard, in the (label, plane, shard) order the assembly pools them in."""
+    return [
+        f"{PCRT_DIR}/shards/{plane}/label{label}_shard{shard:03d}.zarr"
+        for label in label_ids(pcrt)
+        for plane in pcrt["planes"]
+        for shard in range(pcrt["generation"]["shards"])
+    ]
+
+
+def configured_sha256(data: Mapping, path: str) -> str | None:
+    """The configured sha256 of a file that a ``data`` entry downloads and that is not there yet, else None."""
+    from neuromotor.io.fetch import entry_for_path, fetchable
+
+    entry = entry_for_path(data, path)
+    return entry.sha256 if fetchable(data, path) and entry.sha256 else None
+
+
+def model_identity(pcrt: Mapping, data: Mapping) -> str:
+    """What identifies the muscle model: its configured checksum while it is still to be downloaded, else its
+    content's digest. Raises :class:`ConfigError` naming ``pcrt.muscle.model_path`` when the file is missing."""
+    from neuromotor.pcrt.muscles import file_digest
+
+    model = pcrt["muscle"]["model_path"]
+    known = configured_sha256(data, model)
+    if not known and not Path(model).is_file():
+        raise ConfigError(
+            f"config key 'pcrt.muscle.model_path': {model} does not exist; expected an OpenSim .osim file"
+        )
+    return known or file_digest(model)
+
+
+def surrogate_path(pcrt: Mapping, seed: int, data: Mapping) -> str:
+    """Surrogates are cached per (model file content, quantity, fit settings)."""
+    muscle = pcrt["muscle"]
+    key = digest([model_identity(pcrt, data), muscle["quantity"], muscle["surrogate"], seed])
+    return f"{PCRT_DIR}/surrogate/{Path(muscle['model_path']).stem}-{muscle['quantity']}-{key}.npz"
+
+
+def table_path(pcrt: Mapping, data: Mapping) -> str:
+    """Muscle tables are cached per (model file content, quantity, grid and trust-map settings)."""
+    from neuromotor.pcrt.muscle_table import table_file_name
+
+    muscle = pcrt["muscle"]
+    name = table_file_name(muscle["model_path"], model_identity(pcrt, data), muscle["quantity"], muscle["table"])
+    return f"{PCRT_DIR}/muscle_table/{name}"
+
+
+def muscle_inputs(pcrt: Mapping, seed: int, data: Mapping) -> dict[str, str]:
+    """The surrogate when generation uses it, the model file otherwise (and the table with the table backend)."""
+    backend = pcrt["muscle"]["backend"]
+    if backend == "surrogate":
+        return {"surrogate": surrogate_path(pcrt, seed, data)}
+    if backend == "table":
+        return {"table": table_path(pcrt, data), "model": pcrt["muscle"]["model_path"]}
+    return {"model": pcrt["muscle"]["model_path"]}
+
+
+def character_inputs(pcrt: Mapping) -> dict[str, str]:
+    """The file the characters are read from: the UCI .mat file or the template JSON (`pcrt.characters.source`)."""
+    characters = pcrt["characters"]
+    if characters["source"] == "uci":
+        return {"uci": characters["uci_path"]}
+    return {"templates": characters["templates_path"]}
+
+
+def startpoint_inputs(pcrt: Mapping) -> dict[str, str]:
+    """The original start-point file when `pcrt.startpoints.path` is set (nothing when the grid is searched)."""
+    path = pcrt["startpoints"]["path"]
+    return {"startpoints": path} if path else {}
+
+
+def dataset_inputs(pcrt: Mapping) -> dict:
+    """The generated shards and their selection, or the released files (`pcrt.source: released`)."""
+    if pcrt["source"] == "released":
+        return {"train": pcrt["released"]["train_path"], "test": pcrt["released"]["test_path"]}
+    return {"selection": f"{PCRT_DIR}/selection.tsv", "shards": shard_paths(pcrt)}
+
+
+def report_paths(pcrt: Mapping) -> list[str]:
+    """Validation and figures of the PCRT stage (the surrogate report only when the surrogate is used; nothing
+    but the dataset for the released data, which hold no characters to draw)."""
+    if pcrt["source"] == "released":
+        return []
+    paths = [f"{PCRT_DIR}/figures/{name}.png" for name in FIGURES]
+    backend = pcrt["muscle"]["backend"]
+    if backend == "surrogate":
+        paths.append(f"{PCRT_DIR}/surrogate_validation.json")
+        paths += [f"{PCRT_DIR}/figures/surrogate_{name}.png" for name in ("uniform", "trajectories")]
+    if backend == "table":
+        paths += [f"{PCRT_DIR}/muscle_table_validation.json", f"{PCRT_DIR}/figures/muscle_table_validation.png"]
+    return paths
+
+
+def target_paths(pcrt: Mapping) -> list[str]:
+    """Everything the ``pcrt`` target builds: the dataset store and the stage's reports."""
+    return [f"{PCRT_DIR}/dataset.zarr", *report_paths(pcrt)]
+
+
+# ---- params: the config each job depends on (a change reruns it) ----------------------------------------------
+
+
+def generation_params(pcrt: Mapping) -> dict:
+    """The config a generation shard depends on (a change reruns the shards)."""
+    return {key: pcrt[key] for key in ("generation", "augmentation", "muscle")} | {"window": pcrt["assembly"]["window"]}
+
+
+def dataset_params(pcrt: Mapping) -> dict:
+    """The config the dataset depends on (the generated store's keys, or those the released files are read with)."""
+    if pcrt["source"] == "released":
+        keys = ("labels", "planes", "assembly", "storage", "augmentation", "released")
+        return {"source": "released"} | {key: pcrt[key] for key in keys}
+    return {key: pcrt[key] for key in ("spindle", "storage", "assembly", "muscle")}
+
+
+def dataset_digest(pcrt: Mapping, seed: int) -> str:
+    """Provenance of the dataset store (its root attribute `config_digest`)."""
+    if pcrt["source"] == "released":
+        return digest([dataset_params(pcrt), seed])
+    return digest([pcrt, seed])
+
+
+# ---- cost model ------------------------------------------------------------------------------------------------
 
 # Seconds per generation item (one source character x repeat, up to `max_attempts` tries) by muscle backend. The
 # surrogate's is measured here (benchmark files); `table` and `opensim` add the MoBL-ARMS muscle cost measured by
@@ -48,3 +192,11 @@ def dataset_peak_mb(n_train: int) -> float:
 def dataset_mem_mb(n_train: int, attempt: int = 1) -> int:
     """MB the dataset assembly requests: the expected peak with 40 % headroom, at least 2 GB."""
     return memory_request_mb(dataset_peak_mb(n_train), attempt, floor_mb=2000)
+
+
+def dataset_job_mem_mb(pcrt: Mapping, attempt: int = 1) -> int:
+    """MB the ``pcrt_dataset`` job requests: :func:`dataset_mem_mb` of the generated windows; the released files
+    are copied block by block (a fixed 2 GB)."""
+    if pcrt["source"] == "released":
+        return 2000 * attempt
+    return dataset_mem_mb(pcrt["assembly"]["n_train"], attempt)

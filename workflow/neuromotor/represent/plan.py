@@ -268,3 +268,82 @@ def cka_memory_mb(floats: Sequence[int], n_subset: int, n_states: int) -> int:
 def cka_runtime_min(floats: Sequence[int], n_subset: int, n_states: int) -> int:
     seconds = n_states * 2 * n_subset**2 * sum(floats) / 2e9 + n_states**2 * len(floats) ** 2 * n_subset**2 / 1e9
     return int(10 + seconds / 60)
+
+
+# ---- inputs and resources of the jobs (rules/representations.smk) ---------------------------------------------
+
+
+def rdm_sample_size(rep: Mapping, pcrt: Mapping) -> int:
+    """Trajectories of the RDM sample: ``representations.rdm.per_class`` of every label."""
+    return rep["rdm"]["per_class"] * len(pcrt["labels"])
+
+
+def inputs_memory_mb(n_rdm: int) -> int:
+    """The RDM sample of the largest network input (spindle_info: channels x muscles x time floats each) and the
+    n x n RDM matrices."""
+    from neuromotor.convnets.architecture import INPUT_CHANNELS, N_MUSCLES, N_TIME
+
+    floats = max(INPUT_CHANNELS.values()) * N_MUSCLES * N_TIME
+    data = n_rdm * floats * 8 + 10 * n_rdm**2 * 8
+    return int(1500 + 1.2 * data / 1e6)
+
+
+def inputs_runtime_min(n_rdm: int) -> int:
+    """Minutes: five RDMs (Gram matrices and Kendall's tau) and a tSNE per family subset."""
+    return int(10 + 5 * n_rdm**2 * 1e-6 / 60)
+
+
+def model_files(folder: str, state: str) -> dict[str, str]:
+    """A model folder's config.json and the weights of the state (trained: best.pt, untrained: init.pt)."""
+    return {"config": f"{folder}/config.json", "weights": f"{folder}/{STATES[state]}.pt"}
+
+
+def cka_inputs(rep: Mapping, conv: Mapping, family: str, seed: int | str) -> dict[str, list[str]]:
+    """The activations of every (task, state) of one family and seed, and each task's config.json."""
+    tasks = analysed(rep, conv)[0]
+    return {
+        "stores": [
+            f"{OUT_DIR}/{task}/{family}/seed{seed}/{state}/activations.zarr" for task in tasks for state in rep["states"]
+        ],
+        "configs": [f"{model_dir(task, family, seed)}/config.json" for task in tasks],
+    }
+
+
+def sweep_inputs(input_key: str, configuration: str) -> dict[str, str]:
+    """The trained ART and TDT networks of one searched configuration."""
+    return {
+        f"{task}_{key}": f"{search_dir(task, input_key, configuration)}/{name}"
+        for task in ("art", "tdt")
+        for key, name in (("config", "config.json"), ("weights", "best.pt"))
+    }
+
+
+def sweep_paths(rep: Mapping, conv: Mapping) -> list[str]:
+    return [
+        f"{OUT_DIR}/cka_sweep/{pair['input_key']}/{pair['configuration']}.tsv" for pair in sweep_pairs(rep, conv)
+    ]
+
+
+def job_size(
+    rep: Mapping, conv: Mapping, pcrt: Mapping, family: str, store: str | None = None, config_json: str | None = None
+) -> tuple[int, list[int]]:
+    """(trajectories, floats per layer) of a job: from its activations store or model config when they exist (jobs'
+    resources are evaluated again when their inputs are there), else the configuration's bound."""
+    known = store_layers(store)
+    if known:
+        return known
+    floats = layer_floats(config_json, family, conv)
+    return subset_size(rep, family, pcrt["assembly"]["n_test"]), floats
+
+
+def target_paths(rep: Mapping, conv: Mapping) -> list[str]:
+    """The summary tables and figures (nothing when no final model is analysed), and the RDM analyses of the model
+    sets of representations.experiments."""
+    experiments = [path for name in experiment_states(rep, conv) for path in experiment_outputs(name).values()]
+    if not planned_states(rep, conv):
+        return experiments
+    return (
+        experiments
+        + [f"{OUT_DIR}/summary/{name}.tsv" for name in SUMMARY_TABLES]
+        + [f"{OUT_DIR}/figures/{name}.png" for name in FIGURES]
+    )
