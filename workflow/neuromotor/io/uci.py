@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-import scipy.io
 
 from neuromotor.errors import DataFormatError
 from neuromotor.io.store import atomic_file
@@ -62,6 +61,8 @@ def read_uci_labels(path: str | Path) -> np.ndarray:
     if not path.is_file():
         raise DataFormatError(f"{path}: UCI character file not found (expected a MATLAB v5 .mat file)")
     try:
+        import scipy.io  # here, not at import: the dry-run imports this module
+
         contents = scipy.io.loadmat(str(path), squeeze_me=False, struct_as_record=True, variable_names=["consts"])
     except NotImplementedError as error:
         raise DataFormatError(f"{path}: MATLAB v7.3 file, expected MATLAB v5 (save -v7 or older)") from error
@@ -97,6 +98,8 @@ def write_uci_characters(
         mixout[0, index] = sample
     with atomic_file(path) as temporary:
         with open(temporary, "wb") as handle:
+            import scipy.io
+
             scipy.io.savemat(handle, {"mixout": mixout, "consts": _consts_struct(labels)}, format="5")
 
 
@@ -104,6 +107,8 @@ def _read_mat(path: Path) -> dict:
     if not path.is_file():
         raise DataFormatError(f"{path}: UCI character file not found (expected a MATLAB v5 .mat file)")
     try:
+        import scipy.io
+
         return scipy.io.loadmat(str(path), squeeze_me=False, struct_as_record=True)
     except NotImplementedError as error:  # loadmat's answer to MATLAB v7.3 (HDF5-based) files
         raise DataFormatError(f"{path}: MATLAB v7.3 file, expected MATLAB v5 (save -v7 or older)") from error
