@@ -2,10 +2,11 @@
 
 A heuristic over every tracked text file: markdown links (`[text](path#anchor)`: the file and, for a markdown
 file, the heading), and mentions of repository paths (`dir/name.ext`: at least one folder and an extension).
-A mention resolves when the path exists from the repository root, from the mentioning file's folder, or as the
-end of a tracked path (`neuromotor/pcrt/plan.py` inside `workflow/`). Paths the workflow or the user creates
-(OUTPUT_PREFIXES), system paths and URLs are not repository files and are left alone. In the user-facing
-documents (DOCUMENTS) a bare markdown file name (`pcrt.md`) must also name a file of the repository."""
+A mention resolves when the path exists from the repository root, from the mentioning file's folder or one above
+it, or as the end of a tracked path (`neuromotor/pcrt/plan.py` inside `workflow/`). Paths the workflow or the user
+creates (OUTPUT_PREFIXES, OUTPUT_SUFFIXES), system paths and URLs are not repository files and are left alone. In
+the user-facing documents (DOCUMENTS) a bare markdown file name (`pcrt.md`) must also name a file of the
+repository. Only tracked files count: commit a file together with the first file that mentions it."""
 
 from __future__ import annotations
 
@@ -67,7 +68,8 @@ def resolves(mention: str, source: str) -> bool:
     mention = mention.rstrip(".")
     names = set(tracked())
     folders = {str(Path(p).parent) for p in names}
-    candidates = [mention, str(Path(source).parent / mention)]
+    # from the root, the file's folder, or a folder above it (a wrapper in rules/plan/ names paths for rules/)
+    candidates = [mention, *(str(folder / mention) for folder in Path(source).parents)]
     for candidate in candidates:
         try:
             normal = str((ROOT / candidate).resolve().relative_to(ROOT))
@@ -131,5 +133,6 @@ def test_the_check_finds_broken_references():
     assert broken_references("docs/x.md", "[perf](performance.md#no-such-heading)")
     assert broken_references("docs/x.md", "spec pcrt.md §6")
     assert broken_references("docs/x.md", "collected from `../shared/specs/reference_values.md`")
-    ok = "[perf](performance.md#cost-of-the-paper-plans), `results/pcrt/dataset.zarr`, `rules/pcrt.smk`, https://a.b/c.md"
-    assert broken_references("docs/x.md", ok) == []
+    ok = "[perf](performance.md#cost-of-the-paper-plans), `results/pcrt/dataset.zarr`, `rules/pcrt.smk`"
+    assert broken_references("docs/x.md", ok + ", https://a.b/c.md, ../scripts/svm_fit.py in rules/svm.smk") == []
+    assert broken_references("rules/svm.smk", '"../scripts/svm_fit.py"') == []
