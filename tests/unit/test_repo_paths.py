@@ -33,7 +33,7 @@ OUTPUT_SUFFIXES = {
 DOCUMENTS = ("README.md", "docs/", "config/", "workflow/schemas/")
 
 LINK = re.compile(r"\[[^\]\n]*\]\(([^)\s]+)\)")
-PATH = re.compile(r"(?<![\w/.:~$-])((?:\.\.?/)?(?:[\w.-]+/)+[\w.-]*\w\.[A-Za-z][A-Za-z0-9]{0,4})(?![\w/(-])")
+PATH = re.compile(r"(?<![\\\w/.:~$-])((?:\.\.?/)?(?:[\w.-]+/)+[\w.-]*\w\.[A-Za-z][A-Za-z0-9]{0,4})(?![\w/(-])")
 BARE_MARKDOWN = re.compile(r"(?<![\w/.-])([\w-]+\.md)\b")
 
 
@@ -118,6 +118,42 @@ def broken_references(source: str, text: str) -> list[str]:
                 if not any(Path(p).name == name for p in tracked()):
                     problems.append(f"{source}:{number}: {name!r} is not a file of the repository")
     return problems
+
+
+DOTTED = re.compile(r"(?<![\w.])(neuromotor(?:\.[A-Za-z_]\w*)+)")
+
+
+def missing_python_names(text: str) -> list[str]:
+    """The `neuromotor.module[.name]` mentions whose module is no file of the library or whose name the module does
+    not define (a def, a class or an assignment at its top level)."""
+    library = ROOT / "workflow"
+    missing = []
+    for dotted in sorted(set(DOTTED.findall(text))):
+        parts = dotted.split(".")
+        for cut in range(len(parts), 0, -1):
+            module = library.joinpath(*parts[:cut])
+            source = module.with_suffix(".py") if module.with_suffix(".py").is_file() else module / "__init__.py"
+            if source.is_file():
+                break
+        else:
+            missing.append(dotted)
+            continue
+        rest = parts[cut:]
+        defined = rf"^(?:def|class)\s+{rest[0]}\b|^{rest[0]}\s*[:=]|import.*\b{rest[0]}\b" if rest else ""
+        if len(rest) > 1 or (rest and not re.search(defined, source.read_text(), flags=re.M)):
+            missing.append(dotted)
+    return missing
+
+
+def test_the_documents_name_existing_library_code():
+    """README, docs and the config reference name modules and functions that exist (renames break these pointers)."""
+    sources = [p for p in text_files() if p.endswith(".md") and p.startswith(DOCUMENTS)]
+    missing = [f"{p}: {name}" for p in sources for name in missing_python_names((ROOT / p).read_text())]
+    assert not missing, "\n".join(missing)
+    assert missing_python_names("`neuromotor.io.store.read_arrays`, `neuromotor.config`") == []
+    assert missing_python_names("`neuromotor.io.store.no_such_function`, `neuromotor.nothing`") == [
+        "neuromotor.io.store.no_such_function", "neuromotor.nothing",
+    ]
 
 
 def test_every_reference_names_a_file_of_the_repository():
