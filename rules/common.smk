@@ -6,7 +6,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))
 
-from neuromotor.config import layer_configs, validate_config
+from neuromotor.config import data_problems, layer_configs, validate_config
 from neuromotor.errors import ConfigError
 
 
@@ -30,9 +30,7 @@ try:
     _validated = validate_config(_layered_config())
 except ConfigError as error:
     raise WorkflowError(str(error)) from None
-from neuromotor.datacheck import check_data_files
-
-_data_problems = check_data_files(_validated, text_files=workflow.is_main_process)
+_data_problems = data_problems(_validated, text_files=workflow.is_main_process)
 if _data_problems:
     raise WorkflowError("the data files do not fit the configuration:\n  " + "\n  ".join(_data_problems))
 config.clear()

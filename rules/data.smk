@@ -8,10 +8,6 @@ from neuromotor.io import fetch as data_fetch
 DATA = config["data"]
 DATA_ENTRIES = data_fetch.entries(DATA)
 DATA_CHECKSUMS = ".snakemake/neuromotor/checksums"
-
-_data_entry_problems = data_fetch.check_entries(DATA)
-if _data_entry_problems:
-    raise WorkflowError("invalid configuration:\n  " + "\n  ".join(_data_entry_problems))
 if workflow.is_main_process:  # files present are checked once per invocation (hashed once per file version)
     try:
         data_fetch.verify_in_use(config, DATA_CHECKSUMS)

@@ -191,7 +191,7 @@ rule pcrt_surrogate_report:
 
 rule pcrt_table_report:
     input:
-        table=pcrt_table_path() if PCRT["muscle"]["backend"] == "table" else [],
+        table=PCRT_MUSCLE.table or [],
         shards=pcrt_shard_paths(),
         model=PCRT["muscle"]["model_path"],
     output:
@@ -304,4 +304,4 @@ rule pcrt_surrogate_figure:
 
 rule pcrt:
     input:
-        pcrt_plan.target_paths(PCRT),
+        pcrt_plan.target_paths(PCRT, PCRT_MUSCLE),

@@ -5,9 +5,6 @@ from neuromotor.eeg import plan as eeg_plan
 EEG = config["eeg"]
 EEG_DIR = eeg_plan.EEG_DIR
 EEG_CHUNKS = eeg_plan.method_chunks(EEG["attribution"]["methods"], EEG["attribution"]["methods_per_job"])
-_eeg_problems = eeg_plan.check_config(EEG)  # the file itself: neuromotor.datacheck
-if _eeg_problems:
-    raise WorkflowError("invalid configuration:\n  " + "\n  ".join(_eeg_problems))
 
 
 def eeg_checkpoint(wildcards):

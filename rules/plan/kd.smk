@@ -6,8 +6,7 @@ KD = config["kd"]
 KD_DIR = kd_plan.KD_DIR
 KD_SYNTHETIC_DIR = kd_plan.SYNTHETIC_DIR
 KD_WILDCARDS = kd_plan.WILDCARDS
-try:
-    kd_plan.check_config(KD)
+try:  # the config and the files are checked (neuromotor.config); this names an error all the same
     KD_LAYOUT = kd_plan.kd_layout(KD)
     KD_SUBJECT_FILES = kd_plan.subject_files(KD)
 except ConfigError as error:

@@ -21,12 +21,11 @@ def pcrt_surrogate_path():
     return _pcrt_planned(pcrt_plan.surrogate_path, PCRT, SEED, config["data"])
 
 
-def pcrt_table_path():
-    return _pcrt_planned(pcrt_plan.table_path, PCRT, config["data"])
+PCRT_MUSCLE = _pcrt_planned(pcrt_plan.muscle_plan, PCRT, SEED, config["data"])  # pcrt.muscle.backend's files
 
 
 def pcrt_muscle_inputs(wildcards):
-    return _pcrt_planned(pcrt_plan.muscle_inputs, PCRT, SEED, config["data"])
+    return PCRT_MUSCLE.inputs
 
 
 def pcrt_character_inputs(wildcards):

@@ -1,7 +1,10 @@
+import importlib
+from pathlib import Path
+
 import pytest
 import yaml
 
-from neuromotor.config import load_config, validate_config
+from neuromotor.config import STUDY_PLANS, data_problems, load_config, plan_problems, validate_config
 from neuromotor.errors import ConfigError
 
 
@@ -14,8 +17,51 @@ def test_defaults_are_filled_in():
 
 
 def test_shipped_configs_are_valid():
-    for path in ["config/config.yaml", *sorted(map(str, __import__("pathlib").Path("config/paper").glob("*.yaml")))]:
+    load_config("config/config.yaml")  # the default run's files are all in the repository (or written by it)
+    for path in sorted(Path("config").glob("[pv]a*/*.yaml")):  # paper and validation plans: data not shipped
+        load_config(path, data_files=False)
+
+
+def test_every_study_plan_has_one_check_contract():
+    """Each neuromotor.<study>.plan.check_config takes the whole config and returns messages (empty when fine)."""
+    config = validate_config({})
+    for name in STUDY_PLANS:
+        assert importlib.import_module(f"neuromotor.{name}.plan").check_config(config) == [], name
+    assert plan_problems(config) == []
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [  # one plan-level problem per study: validate_config (and so load_config) reports it
+        ({"svm": {"C_grid": [1.0, 0.5]}}, "config key 'svm.C_grid'"),
+        ({"kd": {"folds": [0, 9]}}, "config key 'kd.folds': [9] do not exist"),
+        ({"kd": {"layout": {"trials": 5}}}, "config key 'kd.layout'"),
+        ({"eeg": {"subjects": [12], "figures": {"samples": []}}}, "config key 'eeg.subjects': subject 12"),
+        ({"emg_signatures": {"data": {"conditions": ["walking_day2"]}}}, "'emg_signatures.data.conditions'"),
+        ({"convnets": {"final": {"models": {"S": "nonsense"}}}}, "config key 'convnets.final.models.S'"),
+        ({"representations": {"experiments": ["absent"]}}, "config key 'representations.experiments': ['absent']"),
+        ({"representations": {"tuning": {"onset": 320}}}, "config key 'representations.tuning.onset'"),
+        ({"data": {"extra": {"path": "x.bin", "sha256": "abc"}}}, "config key 'data.extra.sha256'"),
+    ],
+)
+def test_each_study_check_is_run_by_validate_and_load(tmp_path, raw, expected):
+    with pytest.raises(ConfigError) as info:
+        validate_config(raw)
+    assert expected in str(info.value)
+    path = tmp_path / "plan.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    with pytest.raises(ConfigError) as info:
         load_config(path)
+    assert expected in str(info.value) and "plan.yaml" in str(info.value)
+
+
+def test_load_config_checks_the_data_files_as_snakemake_does(tmp_path):
+    path = tmp_path / "nomodel.yaml"
+    path.write_text(yaml.safe_dump({"pcrt": {"muscle": {"model_path": "models/absent.osim"}}}))
+    with pytest.raises(ConfigError, match=r"(?s)data files do not fit.*pcrt\.muscle\.model_path.*absent\.osim"):
+        load_config(path)
+    config = load_config(path, data_files=False)  # the config itself is fine
+    assert any("absent.osim" in problem for problem in data_problems(config))
 
 
 @pytest.mark.parametrize(

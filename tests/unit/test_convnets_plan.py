@@ -207,9 +207,10 @@ def test_experiment_names_are_checked_and_unknown_analysed_sets_name_the_key():
         represent_plan.experiment_model_dir("exp4", "art", "ST", "2")
         == "results/convnets/experiments/exp4/art/ST/seed2"
     )
-    bad = validate_config({"representations": {"experiments": ["exp4"]}})
+    with pytest.raises(ConfigError, match="representations.experiments"):  # the plan's check_config, at validation
+        validate_config({"representations": {"experiments": ["exp4"]}})
     with pytest.raises(ConfigError, match="representations.experiments"):
-        represent_plan.experiment_states(bad["representations"], bad["convnets"])
+        represent_plan.experiment_states(config["representations"] | {"experiments": ["exp5"]}, config["convnets"])
 
 
 # ---- successive halving (issue 15) ---------------------------------------------------------------------------------

@@ -43,7 +43,7 @@ def test_method_chunks_and_attribution_jobs():
 
 
 def test_a_valid_config_has_no_problems():
-    assert plan.check_config(eeg_config()) == []
+    assert plan.check_config({"eeg": eeg_config()}) == []
 
 
 @pytest.mark.parametrize(
@@ -60,8 +60,9 @@ def test_a_valid_config_has_no_problems():
     ],
 )  # fmt: skip
 def test_config_checks_name_the_key(change, message):
-    problems = plan.check_config(eeg_config(change))
-    assert any(message in problem for problem in problems), problems
+    with pytest.raises(ConfigError) as error:  # neuromotor.config.validate_config runs the plan's check
+        eeg_config(change)
+    assert message in str(error.value)
 
 
 @pytest.mark.parametrize(

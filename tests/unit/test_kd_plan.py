@@ -9,9 +9,9 @@ from neuromotor.kd.data import Layout
 
 
 def kd_config(change=None):
-    config = validate_config({"kd": change or {}})["kd"]
-    plan.check_config(config)
-    return config
+    config = validate_config({"kd": change or {}})  # runs plan.check_config: raises ConfigError naming the key
+    assert plan.check_config(config) == []
+    return config["kd"]
 
 
 def test_defaults_are_the_original_plan():

@@ -1,7 +1,9 @@
 """Configuration: JSON-schema validation with defaults, and the checks that need more than one key.
 
 ``validate_config(raw)`` returns a new dict with every default filled in, or raises :class:`ConfigError` naming the
-key's dotted path, the offending value and what is allowed. The Snakefile calls it before any job is planned.
+key's dotted path, the offending value and what is allowed: first the schema, then every study's plan-level check
+(:func:`plan_problems`). :func:`data_problems` checks the configured files against the config. Snakemake
+(rules/common.smk) and :func:`load_config` run both, so a config that loads here plans there.
 """
 
 from __future__ import annotations
@@ -63,63 +65,22 @@ def _describe(error: jsonschema.ValidationError) -> str:
     return f"config key '{key}': {error.message}{hint}"
 
 
-def _check_cross_keys(config: dict) -> list[str]:
-    """Checks spanning several keys that a JSON schema cannot express."""
-    problems = []
-    pcrt = config["pcrt"]
-    for section, keys in (
-        ("characters", ("scale_range", "shear_range", "rotation_range", "duration_range")),
-        ("startpoints", ("x_range", "y_range", "z_range")),
-    ):
-        for key in keys:
-            low, high = pcrt[section][key]
-            if low > high:
-                problems.append(f"config key 'pcrt.{section}.{key}': lower bound {low} exceeds upper bound {high}")
-    if pcrt["characters"]["source"] == "uci" and not pcrt["characters"]["uci_path"]:
-        problems.append("config key 'pcrt.characters.uci_path': required when 'pcrt.characters.source' is 'uci'")
-    low, high = pcrt["characters"]["duration_range"]
-    if low < 4:
-        problems.append(f"config key 'pcrt.characters.duration_range': durations must be at least 4 samples, got {low}")
-    assembly = pcrt["assembly"]
-    generated = pcrt.get("source", "generated") == "generated"  # the released files are checked against the config
-    longest = _longest_augmented_length(pcrt)
-    if generated and longest > assembly["window"] - 1:
-        problems.append(
-            f"config key 'pcrt.assembly.window': {assembly['window']} steps cannot hold the longest augmented "
-            f"trajectory ({longest} steps from duration_range, size and speed); expected at least {longest + 1}"
-        )
-    available = len(pcrt["labels"]) * len(pcrt["planes"]) * assembly["n_per_label_plane"]
-    wanted = assembly["n_train"] + assembly["n_test"]
-    if generated and wanted > available:
-        problems.append(
-            f"config keys 'pcrt.assembly.n_train' + 'pcrt.assembly.n_test' = {wanted} exceed the "
-            f"{available} trajectories selected (labels x planes x n_per_label_plane)"
-        )
-    problems += _check_svm(config)
-    if "emg_signatures" in config:
-        from neuromotor.emg.plan import check_config as check_emg
+STUDY_PLANS = ("pcrt", "svm", "convnets", "represent", "emg", "kd", "eeg")
+"""The plan modules ``neuromotor.<name>.plan``: each has ``check_config(config) -> list[str]``, the checks of its
+section(s) that the schema cannot express (one message per problem, naming the key)."""
 
-        problems += check_emg(config["emg_signatures"])
-    if "convnets" in config:
-        from neuromotor.convnets.plan import check_config as check_convnets
 
-        problems += check_convnets(config["convnets"])
+def plan_problems(config: Mapping[str, Any]) -> list[str]:
+    """Every plan-level problem of a schema-valid config (defaults filled in): the ``data`` entries, then each
+    study's ``check_config`` in :data:`STUDY_PLANS` order. Empty when the plan is sound."""
+    import importlib
+
+    from neuromotor.io.fetch import check_entries
+
+    problems = check_entries(config["data"]) if "data" in config else []
+    for name in STUDY_PLANS:
+        problems += importlib.import_module(f"neuromotor.{name}.plan").check_config(config)
     return problems
-
-
-def _check_svm(config: dict) -> list[str]:
-    """The SVM section: a strictly increasing C grid."""
-    grid = config["svm"]["C_grid"]
-    if any(b <= a for a, b in zip(grid, grid[1:])):
-        return [f"config key 'svm.C_grid': {grid} must be strictly increasing (ties go to the smaller C)"]
-    return []
-
-
-def _longest_augmented_length(pcrt: Mapping[str, Any]) -> int:
-    """Upper bound on augmented trajectory length (steps) for template characters: T * max(size) / min(speed)."""
-    augmentation = pcrt["augmentation"]
-    longest_source = int(pcrt["characters"]["duration_range"][1])
-    return int(int(longest_source * max(augmentation["size"])) / min(augmentation["speed"]))
 
 
 def validate_config(raw: Mapping[str, Any] | None) -> dict:
@@ -132,7 +93,7 @@ def validate_config(raw: Mapping[str, Any] | None) -> dict:
     errors = sorted(_Validator(load_schema()).iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
     problems = [_describe(e) for e in errors]
     if not problems:
-        problems = _check_cross_keys(config)
+        problems = plan_problems(config)
     if problems:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
     return config
@@ -182,8 +143,24 @@ def layer_configs(demo: Mapping, user: Mapping) -> dict:
     return merge_configs(demo, user or {})
 
 
-def load_config(path: str | Path) -> dict:
-    """Read a YAML config file and validate it (see :func:`validate_config`)."""
+def data_problems(config: dict, text_files: bool = True) -> list[str]:
+    """Every problem of the configured data files with a validated config (:func:`neuromotor.datacheck.
+    check_data_files`; fills in what it reads from the files, such as the EMG participant count), and the PCRT
+    muscle model (present, or downloaded by a ``data`` entry). ``text_files=False`` skips the KD line counts."""
+    from neuromotor.datacheck import check_data_files
+    from neuromotor.pcrt.plan import model_identity
+
+    problems = check_data_files(config, text_files=text_files)
+    try:
+        model_identity(config["pcrt"], config.get("data", {}))
+    except ConfigError as error:
+        problems.append(str(error))
+    return problems
+
+
+def load_config(path: str | Path, data_files: bool = True) -> dict:
+    """Read a YAML config file and validate it (see :func:`validate_config`) and, with ``data_files``, its data
+    files (:func:`data_problems`, paths relative to the working directory) as Snakemake does before planning."""
     path = Path(path)
     try:
         with open(path) as fh:
@@ -197,9 +174,13 @@ def load_config(path: str | Path) -> dict:
     if raw is not None and not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping of config keys at the top level, got {type(raw).__name__}")
     try:
-        return validate_config(raw)
+        config = validate_config(raw)
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from None
+    problems = data_problems(config) if data_files else []
+    if problems:
+        raise ConfigError(f"{path}: the data files do not fit the configuration:\n  " + "\n  ".join(problems))
+    return config
 
 
 def digest(section: Any) -> str:

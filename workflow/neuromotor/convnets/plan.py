@@ -473,10 +473,13 @@ def job_settings(cfg: Mapping, family: str, role: str, config_seed: int) -> dict
 # ---- checks and cost -------------------------------------------------------------------------------------------
 
 
-def check_config(cfg: Mapping) -> list[str]:
+def check_config(config: Mapping) -> list[str]:
     """Problems of the ``convnets`` section that span several keys (each names its key); empty when fine. (Batch
     sizes larger than the training set are reported by the training job, so configs that never train a network,
     such as tiny test plans, stay valid.)"""
+    if "convnets" not in config:
+        return []
+    cfg = config["convnets"]
     problems = []
     final = cfg["final"]
     art_runs = {run["input_key"]: run["families"] for run in search_runs(cfg) if run["task"] == "art"}

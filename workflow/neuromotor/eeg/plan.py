@@ -97,8 +97,11 @@ def figure_samples_inputs(eeg: Mapping) -> list[str]:
     return sorted(set(stores))
 
 
-def check_config(eeg: Mapping) -> list[str]:
-    """Problems that the JSON schema cannot express (each names its config key)."""
+def check_config(config: Mapping) -> list[str]:
+    """Problems of the ``eeg`` section that the JSON schema cannot express (each names its config key)."""
+    if "eeg" not in config:
+        return []
+    eeg = config["eeg"]
     problems = []
     if eeg["data"]["source"] == "mat" and not eeg["data"]["path"]:
         problems.append("config key 'eeg.data.path': required when 'eeg.data.source' is 'mat'")

@@ -134,8 +134,11 @@ def models(cfg: Mapping) -> list[str]:
     return names if signature_model in names else [signature_model, *names]
 
 
-def check_config(cfg: Mapping) -> list[str]:
-    """Problems spanning several keys of the section (each names its keys)."""
+def check_config(config: Mapping) -> list[str]:
+    """Problems spanning several keys of the ``emg_signatures`` section (each names its keys)."""
+    if "emg_signatures" not in config:
+        return []
+    cfg = config["emg_signatures"]
     problems = []
     conditions = cfg["data"]["conditions"]
     if cfg["data"]["source"] == "files" and not cfg["data"]["directory"]:

@@ -62,13 +62,16 @@ def kd_layout(kd: dict) -> Layout:
     return Layout.from_config(kd["layout"])
 
 
-def check_config(kd: dict) -> None:
-    """Checks of the ``kd`` section that the schema cannot express; raises :class:`ConfigError` naming the key."""
+def check_config(config: dict) -> list[str]:
+    """Problems of the ``kd`` section that the schema cannot express (each names its key); empty when fine."""
+    if "kd" not in config:
+        return []
+    kd = config["kd"]
     problems = []
     try:
         folds = kd_layout(kd).n_folds
     except ConfigError as error:
-        raise ConfigError(f"config key 'kd.layout': {error}") from None
+        return [f"config key 'kd.layout': {error}"]
     bad = [fold for fold in kd["folds"] if fold >= folds]
     if bad:
         problems.append(
@@ -85,8 +88,7 @@ def check_config(kd: dict) -> None:
     pairs = [(d["alpha"], d["T"]) for d in kd["distillation"]]
     if len({kd_tag(*pair) for pair in pairs}) != len(pairs):
         problems.append(f"config key 'kd.distillation': settings {pairs} repeat (alpha to 2 decimals, T)")
-    if problems:
-        raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
+    return problems
 
 
 def subject_files(kd: dict) -> list[tuple[str, str]]:

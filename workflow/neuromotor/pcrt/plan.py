@@ -10,6 +10,7 @@ dataset assembly peaks at 82 MB (n_train 16), 264 MB (n_train 960) and 9.1 GB (n
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
@@ -20,6 +21,51 @@ from neuromotor.errors import ConfigError
 PCRT_DIR = "results/pcrt"
 FIGURES = ("characters", "arm_trajectory", "muscles_spindles", "latents")
 """The stage's figures (``results/pcrt/figures/<name>.png``) of a generated dataset."""
+
+
+# ---- config check ----------------------------------------------------------------------------------------------
+
+
+def longest_augmented_length(pcrt: Mapping) -> int:
+    """Upper bound on augmented trajectory length (steps) for template characters: T * max(size) / min(speed)."""
+    augmentation = pcrt["augmentation"]
+    longest_source = int(pcrt["characters"]["duration_range"][1])
+    return int(int(longest_source * max(augmentation["size"])) / min(augmentation["speed"]))
+
+
+def check_config(config: Mapping) -> list[str]:
+    """Problems of the ``pcrt`` section spanning several keys (each names its keys); empty when fine."""
+    problems = []
+    pcrt = config["pcrt"]
+    for section, keys in (
+        ("characters", ("scale_range", "shear_range", "rotation_range", "duration_range")),
+        ("startpoints", ("x_range", "y_range", "z_range")),
+    ):
+        for key in keys:
+            low, high = pcrt[section][key]
+            if low > high:
+                problems.append(f"config key 'pcrt.{section}.{key}': lower bound {low} exceeds upper bound {high}")
+    if pcrt["characters"]["source"] == "uci" and not pcrt["characters"]["uci_path"]:
+        problems.append("config key 'pcrt.characters.uci_path': required when 'pcrt.characters.source' is 'uci'")
+    low, high = pcrt["characters"]["duration_range"]
+    if low < 4:
+        problems.append(f"config key 'pcrt.characters.duration_range': durations must be at least 4 samples, got {low}")
+    assembly = pcrt["assembly"]
+    generated = pcrt.get("source", "generated") == "generated"  # the released files are checked against the config
+    longest = longest_augmented_length(pcrt)
+    if generated and longest > assembly["window"] - 1:
+        problems.append(
+            f"config key 'pcrt.assembly.window': {assembly['window']} steps cannot hold the longest augmented "
+            f"trajectory ({longest} steps from duration_range, size and speed); expected at least {longest + 1}"
+        )
+    available = len(pcrt["labels"]) * len(pcrt["planes"]) * assembly["n_per_label_plane"]
+    wanted = assembly["n_train"] + assembly["n_test"]
+    if generated and wanted > available:
+        problems.append(
+            f"config keys 'pcrt.assembly.n_train' + 'pcrt.assembly.n_test' = {wanted} exceed the "
+            f"{available} trajectories selected (labels x planes x n_per_label_plane)"
+        )
+    return problems
 
 
 # ---- paths and inputs ------------------------------------------------------------------------------------------
@@ -78,14 +124,33 @@ def table_path(pcrt: Mapping, data: Mapping) -> str:
     return f"{PCRT_DIR}/muscle_table/{name}"
 
 
-def muscle_inputs(pcrt: Mapping, seed: int, data: Mapping) -> dict[str, str]:
-    """The surrogate when generation uses it, the model file otherwise (and the table with the table backend)."""
+@dataclass(frozen=True)
+class MusclePlan:
+    """What ``pcrt.muscle.backend`` implies for the workflow, decided in one place (:func:`muscle_plan`): the files
+    a generation job reads, the muscle table (table backend), and the validation reports the ``pcrt`` target
+    builds."""
+
+    backend: str
+    inputs: dict
+    table: str | None
+    reports: tuple[str, ...]
+
+
+def muscle_plan(pcrt: Mapping, seed: int, data: Mapping) -> MusclePlan:
+    """The :class:`MusclePlan` of this config: the surrogate, the table (and the model file) or the model file."""
     backend = pcrt["muscle"]["backend"]
+    model = pcrt["muscle"]["model_path"]
     if backend == "surrogate":
-        return {"surrogate": surrogate_path(pcrt, seed, data)}
+        reports = (
+            f"{PCRT_DIR}/surrogate_validation.json",
+            *[f"{PCRT_DIR}/figures/surrogate_{name}.png" for name in ("uniform", "trajectories")],
+        )
+        return MusclePlan(backend, {"surrogate": surrogate_path(pcrt, seed, data)}, None, reports)
     if backend == "table":
-        return {"table": table_path(pcrt, data), "model": pcrt["muscle"]["model_path"]}
-    return {"model": pcrt["muscle"]["model_path"]}
+        table = table_path(pcrt, data)
+        reports = (f"{PCRT_DIR}/muscle_table_validation.json", f"{PCRT_DIR}/figures/muscle_table_validation.png")
+        return MusclePlan(backend, {"table": table, "model": model}, table, reports)
+    return MusclePlan(backend, {"model": model}, None, ())
 
 
 def character_inputs(pcrt: Mapping) -> dict[str, str]:
@@ -109,24 +174,17 @@ def dataset_inputs(pcrt: Mapping) -> dict:
     return {"selection": f"{PCRT_DIR}/selection.tsv", "shards": shard_paths(pcrt)}
 
 
-def report_paths(pcrt: Mapping) -> list[str]:
-    """Validation and figures of the PCRT stage (the surrogate report only when the surrogate is used; nothing
-    but the dataset for the released data, which hold no characters to draw)."""
+def report_paths(pcrt: Mapping, muscle: MusclePlan) -> list[str]:
+    """Validation and figures of the PCRT stage (the muscle backend's reports; nothing but the dataset for the
+    released data, which hold no characters to draw)."""
     if pcrt["source"] == "released":
         return []
-    paths = [f"{PCRT_DIR}/figures/{name}.png" for name in FIGURES]
-    backend = pcrt["muscle"]["backend"]
-    if backend == "surrogate":
-        paths.append(f"{PCRT_DIR}/surrogate_validation.json")
-        paths += [f"{PCRT_DIR}/figures/surrogate_{name}.png" for name in ("uniform", "trajectories")]
-    if backend == "table":
-        paths += [f"{PCRT_DIR}/muscle_table_validation.json", f"{PCRT_DIR}/figures/muscle_table_validation.png"]
-    return paths
+    return [f"{PCRT_DIR}/figures/{name}.png" for name in FIGURES] + list(muscle.reports)
 
 
-def target_paths(pcrt: Mapping) -> list[str]:
+def target_paths(pcrt: Mapping, muscle: MusclePlan) -> list[str]:
     """Everything the ``pcrt`` target builds: the dataset store and the stage's reports."""
-    return [f"{PCRT_DIR}/dataset.zarr", *report_paths(pcrt)]
+    return [f"{PCRT_DIR}/dataset.zarr", *report_paths(pcrt, muscle)]
 
 
 # ---- params: the config each job depends on (a change reruns it) ----------------------------------------------

@@ -61,6 +61,31 @@ def cka_comparisons(tasks: Sequence[str], states: Sequence[str]) -> list[tuple[t
     return pairs
 
 
+# ---- config check ----------------------------------------------------------------------------------------------
+
+
+def check_config(config: Mapping) -> list[str]:
+    """Problems of the ``representations`` section against the convnets and PCRT sections (each names its keys):
+    the analysed model sets must be sets of ``convnets.experiments``, the tuning onset a step of the window."""
+    from neuromotor.errors import ConfigError
+
+    if "representations" not in config:
+        return []
+    rep, conv = config["representations"], config.get("convnets", {"experiments": {}})
+    problems = []
+    try:
+        experiment_states(rep, conv)
+    except ConfigError as error:
+        problems.append(str(error))
+    window = config["pcrt"]["assembly"]["window"]
+    if rep["tuning"]["onset"] >= window:
+        problems.append(
+            f"config key 'representations.tuning.onset': {rep['tuning']['onset']} is not a time step of the "
+            f"window ('pcrt.assembly.window' = {window})"
+        )
+    return problems
+
+
 # ---- the plan from the config ----------------------------------------------------------------------------------
 
 SUMMARY_TABLES = ("rdm", "units", "pd", "invariance", "decoding", "cka", "cka_sweep", "stats")

@@ -18,6 +18,17 @@ FIT_KEYS = ("C_grid", "fit_fraction", "refit", "intercept_scaling", "solver")
 """The ``svm`` keys every fitting job depends on (besides the active solver's settings)."""
 
 
+# ---- config check ----------------------------------------------------------------------------------------------
+
+
+def check_config(config: Mapping) -> list[str]:
+    """The ``svm`` section: a strictly increasing C grid."""
+    grid = config["svm"]["C_grid"]
+    if any(b <= a for a, b in zip(grid, grid[1:])):
+        return [f"config key 'svm.C_grid': {grid} must be strictly increasing (ties go to the smaller C)"]
+    return []
+
+
 # ---- pairs, jobs and paths -------------------------------------------------------------------------------------
 
 
