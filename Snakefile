@@ -17,6 +17,7 @@ include: "rules/emg_signatures.smk"
 include: "rules/kd.smk"
 include: "rules/eeg.smk"
 include: "rules/fidelity.smk"
+include: "rules/neural.smk"
 
 
 report: "workflow/report/workflow.rst"

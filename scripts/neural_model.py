@@ -1,0 +1,21 @@
+"""Neural prediction, stage 2: every layer of one network (trained or untrained) against the session's neurons.
+Thin entry point; see neuromotor.neural.stages."""
+
+from neuromotor.logs import log_to
+from neuromotor.neural.stages import predict_model
+from neuromotor.train.runtime import configure_torch, select_device
+
+log_to(snakemake.log[0])
+configure_torch(snakemake.threads)
+predict_model(
+    snakemake.input.session,
+    snakemake.input.config,
+    snakemake.input.weights,
+    data=snakemake.params.data,
+    prediction=snakemake.params.prediction,
+    dt=snakemake.params.dt,
+    identity=snakemake.params.identity,
+    seed=snakemake.params.seed,
+    device=select_device(snakemake.params.device),
+    out=snakemake.output[0],
+)
