@@ -113,6 +113,7 @@ class OpenSimArm:
         self._vector = opensim.Vector
         self._disable_unused_muscles()
         model.equilibrateMuscles(self.state)
+        self._fast = None if self._needs_assembly else self._direct_q_plan()
 
     def _constraint_plan(self, opensim) -> tuple[list, bool]:
         """Enforced coupler constraints in evaluation order, and whether OpenSim must assemble instead.
@@ -171,8 +172,54 @@ class OpenSimArm:
             raise ValueError(f"joints_deg has non-finite values in rows {bad[:10].tolist()}")
         return q
 
+    def _q_index(self, coordinate) -> int | None:
+        """Index of the coordinate's value in the state's Q vector, found by changing it (None unless exactly one
+        entry changes)."""
+        state = self.state
+        before = state.getQ().to_numpy().copy()
+        value = coordinate.getValue(state)
+        coordinate.setValue(state, value + 0.5, False)
+        changed = np.flatnonzero(state.getQ().to_numpy() != before)
+        coordinate.setValue(state, value, False)
+        return int(changed[0]) if len(changed) == 1 else None
+
+    def _direct_q_plan(self):
+        """How to write a posture straight into the state's Q vector (one call instead of one per coordinate).
+
+        Returns None (use ``Coordinate.setValue``) unless every joint and coupled coordinate owns exactly one Q
+        entry. Couplers whose inputs never change (not a joint, not driven by a changing coupler) are evaluated
+        once here. The values written are the same numbers ``setValue`` writes, so results are bit-identical.
+        """
+        changing = {c.getName() for c in self._coordinates}
+        involved = list(self._coordinates)
+        for dependent, independent, _, _ in self._couplers:
+            involved += [dependent] + independent
+        index = {c.getName(): self._q_index(c) for c in involved}
+        if any(i is None for i in index.values()):
+            return None
+        q = self.state.getQ().to_numpy().copy()
+        couplers = []
+        for dependent, independent, function, scale in self._couplers:
+            arguments = self._vector([q[index[c.getName()]] for c in independent])
+            if changing.isdisjoint(c.getName() for c in independent):
+                q[index[dependent.getName()]] = scale * function.calcValue(arguments)
+                continue
+            changing.add(dependent.getName())
+            couplers.append((index[dependent.getName()], [index[c.getName()] for c in independent], function, scale, arguments))
+        joints = [index[c.getName()] for c in self._coordinates]
+        return q, joints, couplers
+
     def _set_posture(self, posture_rad: np.ndarray) -> None:
         state = self.state
+        if self._fast is not None:
+            q, joints, couplers = self._fast
+            q[joints] = posture_rad
+            for dependent, independent, function, scale, arguments in couplers:
+                for k, i in enumerate(independent):
+                    arguments.set(k, float(q[i]))
+                q[dependent] = scale * function.calcValue(arguments)
+            state.setQ(self._vector.createFromMat(q))
+            return
         for coordinate, value in zip(self._coordinates, posture_rad):
             coordinate.setValue(state, float(value), False)
         if self._needs_assembly:
@@ -232,6 +279,22 @@ class OpenSimArm:
             ModelFileError: OpenSim finds no muscle equilibrium (names the muscle and the posture), unless
                 ``failure_as_nan``.
         """
+        return self._evaluate_pairs(joints_deg, selected, quantity, failure_as_nan, with_paths=False)[0]
+
+    def evaluate_with_paths(self, joints_deg, selected, quantity: str = "fiber_length") -> tuple[np.ndarray, np.ndarray]:
+        """Path lengths and the muscle quantity of the selected (posture, muscle) pairs.
+
+        Args:
+            joints_deg: (N, 4) joint angles in degrees; selected: (N, n_muscles) bool; quantity as :meth:`evaluate`.
+        Returns:
+            ``paths`` (N, n_muscles) the geometry path (musculotendon) lengths in mm, and ``values`` (N, n_muscles)
+            the quantity in mm (the values of :meth:`evaluate_selected`); both NaN outside the selection, ``values``
+            NaN where OpenSim finds no muscle equilibrium.
+        """
+        values, paths = self._evaluate_pairs(joints_deg, selected, quantity, True, with_paths=True)
+        return paths, values
+
+    def _evaluate_pairs(self, joints_deg, selected, quantity, failure_as_nan, with_paths):
         if quantity not in QUANTITIES:
             raise ValueError(f"quantity must be one of {QUANTITIES}; got {quantity!r}")
         q_rad = np.deg2rad(self._check_postures(joints_deg))
@@ -240,11 +303,14 @@ class OpenSimArm:
             raise ValueError(f"selected must have shape ({len(q_rad)}, {len(self._muscles)}); got {selected.shape}")
         with_tendon = quantity == "mtu_length"
         out = np.full((len(q_rad), len(self._muscles)), np.nan)
+        paths = np.full(out.shape, np.nan) if with_paths else None
         for row in np.flatnonzero(selected.any(axis=1)):
             self._set_posture(q_rad[row])
             self.model.realizePosition(self.state)
             for column in np.flatnonzero(selected[row]):
                 muscle = self._muscles[column]
+                if with_paths:
+                    paths[row, column] = muscle.getLength(self.state)
                 try:
                     muscle.computeEquilibrium(self.state)
                 except RuntimeError as error:
@@ -262,7 +328,7 @@ class OpenSimArm:
             # leave the state realised to Velocity, as equilibrateMuscles does: measured on MoBL-ARMS, a following
             # evaluate() otherwise returns a wrong first posture (off by up to 24 mm)
             self.model.realizeVelocity(self.state)
-        return out * METRES_TO_MM
+        return out * METRES_TO_MM, (paths * METRES_TO_MM if with_paths else None)
 
     def marker_positions_cm(self, joints_deg, marker_names: tuple[str, ...] = ("hand",)) -> np.ndarray:
         """Positions of model markers in the model's ground frame.

@@ -125,8 +125,10 @@ def make_muscle_table(muscle_cfg: dict, out: str | Path, processes: int = 1) -> 
         smooth_tol_mm=settings["smooth_tol_mm"],
         dilate=settings["dilate"],
         processes=processes,
+        exact_muscles=tuple(settings["exact_muscles"]),
     )
-    log.info("muscle table: %.2f %% of (cell, muscle) pairs use OpenSim", 100 * table.untrusted.mean())
+    fractions = table.untrusted_fraction()
+    log.info("muscle table: %.2f %% of (cell, muscle) pairs use OpenSim", 100 * np.mean(list(fractions.values())))
     table.save(out)
 
 
@@ -371,7 +373,7 @@ def make_table_report(
             "spacing_deg": list(table.grid.spacing_deg),
             "n_nodes": list(table.grid.n_nodes),
         },
-        untrusted_cell_fraction={name: float(table.untrusted[..., j].mean()) for j, name in enumerate(table.muscle_names)},
+        untrusted_cell_fraction=table.untrusted_fraction(),
         exact_muscles=list(settings["exact_muscles"]),
     )
     _write_json(out, report)

@@ -14,8 +14,6 @@ File format (:meth:`MuscleSurrogate.save`): a NumPy ``.npz`` archive (no pickles
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from math import comb
 from functools import lru_cache
@@ -24,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from neuromotor.errors import DataFormatError, ValidationFailed
+from neuromotor.pcrt.archive import load_archive, save_archive
 from neuromotor.pcrt.kinematics import JOINT_MAX_DEG, JOINT_MIN_DEG
 
 FORMAT_VERSION = 1
@@ -208,45 +207,23 @@ class MuscleSurrogate:
 
     def save(self, path: str | Path) -> None:
         """Write the surrogate as an ``.npz`` archive, atomically (temporary file, then rename)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                np.savez(
-                    stream,
-                    format_version=np.int64(FORMAT_VERSION),
-                    coefficients=self.coefficients,
-                    degree=np.int64(self.degree),
-                    joint_min_deg=np.asarray(self.joint_min_deg, dtype=float),
-                    joint_max_deg=np.asarray(self.joint_max_deg, dtype=float),
-                    quantity=np.str_(self.quantity),
-                    model_digest=np.str_(self.model_digest),
-                    muscle_names=np.array(self.muscle_names, dtype=str),
-                )
-            os.chmod(temporary, 0o644)  # mkstemp creates the file private (0600)
-            os.replace(temporary, path)
-        finally:
-            if os.path.exists(temporary):
-                os.remove(temporary)
+        arrays = {
+            "coefficients": self.coefficients,
+            "degree": np.int64(self.degree),
+            "joint_min_deg": np.asarray(self.joint_min_deg, dtype=float),
+            "joint_max_deg": np.asarray(self.joint_max_deg, dtype=float),
+            "quantity": np.str_(self.quantity),
+            "model_digest": np.str_(self.model_digest),
+            "muscle_names": np.array(self.muscle_names, dtype=str),
+        }
+        save_archive(path, arrays, FORMAT_VERSION)
 
     @classmethod
     def load(cls, path: str | Path) -> MuscleSurrogate:
         """Read a surrogate written by :meth:`save`; DataFormatError if the file is missing or malformed."""
-        path = Path(path)
-        try:
-            with np.load(path, allow_pickle=False) as archive:
-                fields = {key: archive[key] for key in archive.files}
-        except (OSError, ValueError) as error:
-            raise DataFormatError(f"{path}: cannot read the muscle surrogate ({error})") from None
-        expected = {"format_version", "coefficients", "degree", "joint_min_deg", "joint_max_deg", "quantity",
-                    "model_digest", "muscle_names"}  # fmt: skip
-        if not expected <= fields.keys():
-            raise DataFormatError(f"{path}: muscle surrogate lacks {sorted(expected - fields.keys())}")
-        if int(fields["format_version"]) != FORMAT_VERSION:
-            raise DataFormatError(
-                f"{path}: muscle surrogate format_version {int(fields['format_version'])}, expected {FORMAT_VERSION}"
-            )
+        expected = {"coefficients", "degree", "joint_min_deg", "joint_max_deg", "quantity", "model_digest",
+                    "muscle_names"}  # fmt: skip
+        fields = load_archive(path, "muscle surrogate", expected, FORMAT_VERSION)
         try:
             return cls(
                 coefficients=np.asarray(fields["coefficients"], dtype=float),
