@@ -59,7 +59,7 @@ def represent_sweep_mem_mb(wildcards, input, attempt):
     family = represent_sweep_family(wildcards)
     floats = represent_plan.layer_floats(input.art_config, family, CONVNETS)
     n = represent_plan.subset_size(REPRESENT, family, PCRT["assembly"]["n_test"])
-    return represent_plan.cka_memory_mb(floats, n, 2) * attempt
+    return represent_plan.sweep_memory_mb(floats, n, REPRESENT["activations"]["batch_size"]) * attempt
 
 
 def _represent_size(wildcards, store=None, config_json=None):

@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from neuromotor.convnets import plan as convnets_plan
+
 STATES = {"trained": "best", "untrained": "init"}
 """State → checkpoint of the model directory."""
 
 OUT_DIR = "results/representations"
-CONVNETS_FINAL = "results/convnets/{task}/final/{family}/seed{seed}"
 
 
 @dataclass(frozen=True, order=True)
@@ -47,7 +48,7 @@ def model_states(
 
 def model_dir(task: str, family: str, seed: int) -> str:
     """The convnets stage's folder of a final model."""
-    return CONVNETS_FINAL.format(task=task, family=family, seed=seed)
+    return convnets_plan.final_dir(task, family, seed)
 
 
 def cka_comparisons(tasks: Sequence[str], states: Sequence[str]) -> list[tuple[tuple[str, str], tuple[str, str]]]:
@@ -128,8 +129,6 @@ def sweep_pairs(rep: Mapping, conv: Mapping) -> list[dict]:
     ``representations.cka.sweep`` is on."""
     if not rep["cka"]["sweep"]:
         return []
-    from neuromotor.convnets import plan as convnets_plan
-
     models = convnets_plan.configuration_jobs(conv)  # runs in rungs have no model per configuration path
     tdt = {(m["input_key"], m["configuration"]) for m in models if m["task"] == "tdt"}
     return [
@@ -141,8 +140,6 @@ def sweep_pairs(rep: Mapping, conv: Mapping) -> list[dict]:
 
 def search_dir(task: str, input_key: str, configuration: str) -> str:
     """The convnets stage's folder of a searched model."""
-    from neuromotor.convnets import plan as convnets_plan
-
     return convnets_plan.search_dir(task, input_key, configuration)
 
 
@@ -180,8 +177,6 @@ def experiment_states(rep: Mapping, conv: Mapping) -> dict[str, list[ModelState]
 
 def experiment_model_dir(experiment: str, task: str, family: str, seed: int | str) -> str:
     """The convnets stage's folder of an experiment model."""
-    from neuromotor.convnets import plan as convnets_plan
-
     return convnets_plan.experiment_dir(experiment, task, family, int(seed))
 
 
@@ -243,16 +238,12 @@ def subset_size(rep: Mapping, family: str, n_test: int) -> int:
 
 
 def network_memory_mb(floats: Sequence[int], n_subset: int, n_rdm: int, batch_size: int = 1000) -> int:
-    """The stages stream (represent.stages: the test subset's layers are written batch by batch, the RDM sample's
-    computed one layer at a time): the subset's inputs, a batch's layers (``batch_size`` trajectories, twice), the RDM sample's largest
-    layer (with its concatenation), a float64 column block, and the n_rdm × n_rdm Gram, correlation and condensed
-    matrices."""
-    total, largest = sum(floats), max(floats)
-    batch = min(n_subset, batch_size)
-    inputs = 3 * n_subset * floats[0] * 4  # the subset's inputs as read and in the network's layout, kinematics
-    data = inputs + 2 * batch * total * 4 + 2 * n_rdm * largest * 4 + n_rdm * min(largest, 4096) * 8
-    square = 10 * n_rdm * n_rdm * 8
-    return int(1500 + 1.2 * (data + square) / 1e6)
+    """MB of a network job: its peak (neuromotor.represent.blocks.network_peak_bytes — the test subset's layers
+    written batch by batch, the RDM sample's layers one at a time, streamed through a temporary store above
+    blocks.STREAM_BYTES) with 30 % headroom, plus the interpreter."""
+    from neuromotor.represent import blocks
+
+    return int(blocks.BASE_MB + 1.3 * blocks.network_peak_bytes(n_subset, n_rdm, floats, batch_size) / 1e6)
 
 
 def network_runtime_min(floats: Sequence[int], n_subset: int, n_rdm: int) -> int:
@@ -263,15 +254,18 @@ def network_runtime_min(floats: Sequence[int], n_subset: int, n_rdm: int) -> int
     return int(10 + seconds / 60)
 
 
+def _shapes(floats: Sequence[int]) -> list[tuple[float, int, int]]:
+    """(C, H, T) of layers of ``floats`` per trajectory taken as 25 rows × 320 steps (a bound on their samples)."""
+    return [(f / (25 * 320), 25, 320) for f in floats]
+
+
 def units_memory_mb(floats: Sequence[int], n_subset: int) -> int:
-    """The layers held (all up to 1 GB, else one), a layer's samples (float32) and float64 blocks of ≤ 512 units,
-    the designs, and the tSNE input of the largest layer."""
-    largest = max(floats)
-    samples = n_subset * 320
-    held = n_subset * sum(floats) * 4
-    held = held if held <= 10**9 else n_subset * largest * 4  # all layers up to 1 GB (stages.LAYER_CACHE_BYTES)
-    data = held + n_subset * largest * 4 + 4 * samples * 512 * 8 + 2 * samples * 60 * 8 + n_subset * largest * 8
-    return int(1500 + 1.2 * data / 1e6)
+    """MB of a units job: its peak (neuromotor.represent.blocks.units_peak_bytes — layers above
+    blocks.STREAM_BYTES read from the store by channel and sample blocks) with 30 % headroom, plus the
+    interpreter."""
+    from neuromotor.represent import blocks
+
+    return int(blocks.BASE_MB + 1.3 * blocks.units_peak_bytes(n_subset, _shapes(floats)) / 1e6)
 
 
 def units_runtime_min(floats: Sequence[int], n_subset: int, labels: str) -> int:
@@ -284,10 +278,19 @@ def units_runtime_min(floats: Sequence[int], n_subset: int, labels: str) -> int:
 
 
 def cka_memory_mb(floats: Sequence[int], n_subset: int, n_states: int) -> int:
-    """The normalised n × n Gram of every layer of every compared state, and one layer in float64 blocks."""
-    grams = n_states * len(floats) * n_subset**2 * 8
-    data = 2 * n_subset * max(floats) * 4 + n_subset * 4096 * 8 + 3 * n_subset**2 * 8
-    return int(1500 + 1.2 * (grams + data) / 1e6)
+    """MB of a CKA job: the normalised n × n Gram of every layer of every compared state, the layers read block
+    by block (neuromotor.represent.blocks.cka_peak_bytes), with 30 % headroom, plus the interpreter."""
+    from neuromotor.represent import blocks
+
+    return int(blocks.BASE_MB + 1.3 * blocks.cka_peak_bytes(n_subset, n_states * len(floats), max(floats)) / 1e6)
+
+
+def sweep_memory_mb(floats: Sequence[int], n_subset: int, batch_size: int) -> int:
+    """MB of a sweep job (the twins' layers one at a time, neuromotor.represent.blocks.sweep_peak_bytes), with
+    30 % headroom, plus the interpreter."""
+    from neuromotor.represent import blocks
+
+    return int(blocks.BASE_MB + 1.3 * blocks.sweep_peak_bytes(n_subset, floats, batch_size) / 1e6)
 
 
 def cka_runtime_min(floats: Sequence[int], n_subset: int, n_states: int) -> int:
