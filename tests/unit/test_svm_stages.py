@@ -4,6 +4,7 @@ subset bookkeeping, voting, job-split independence, the liblinear solver and pai
 from __future__ import annotations
 
 import copy
+import functools
 import warnings
 
 import numpy as np
@@ -12,7 +13,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.svm import LinearSVC
 
 from neuromotor.io.store import open_store, read_arrays
-from neuromotor.svm import stages
+from neuromotor.io.tables import read_tsv
+from neuromotor.svm import solver, stages
 from neuromotor.svm.data import chunk_pairs, fit_val_split, label_pairs, read_split, variant_subsets
 from neuromotor.svm.synthetic import synthetic_split, write_synthetic_dataset
 from neuromotor.svm.vote import ovo_predict
@@ -69,7 +71,7 @@ def results(dataset, tmp_path_factory):
 
 
 def rows_of(path, **match):
-    rows = stages.read_tsv(path)
+    rows = read_tsv(path)
     return [row for row in rows if all(row[key] == value for key, value in match.items())]
 
 
@@ -106,7 +108,7 @@ def test_trivially_separable_classes_reach_100_percent(tmp_path):
     path = tmp_path / "dataset.zarr"
     write_synthetic_dataset(path, LABELS, 48, 24, time_steps=8, separable=[4], seed=11)  # 4 apart by construction
     results = run_stages(path, tmp_path / "out", inputs=["joint_coords"])
-    separable = [row for row in stages.read_tsv(results["pairwise"]) if 4 in (row["i"], row["j"])]
+    separable = [row for row in read_tsv(results["pairwise"]) if 4 in (row["i"], row["j"])]
     assert len(separable) == 3 * 16
     for row in separable:
         if row["n_test"]:
@@ -137,14 +139,14 @@ def test_every_row_counts_exactly_its_subset_samples(dataset, results):
 def test_multiclass_accuracy_is_the_vote_of_the_stored_decisions(results):
     root = open_store(results["decisions"])
     assert [tuple(p) for p in root.attrs["pairs"]] == PAIRS
-    multiclass = stages.read_tsv(results["multiclass"])
+    multiclass = read_tsv(results["multiclass"])
     for row in multiclass:
         groups = [g for name, g in root[row["input"]].groups() if g.attrs["subset"] == row["subset"]]
         (group,) = [g for g in groups if g.attrs["variant"] == row["variant"]]
         decisions, labels = group["decision"][...], group["label"][...]
         predictions = ovo_predict(decisions, PAIRS, LABELS)
         assert row["multiclass_acc"] == pytest.approx(np.mean(predictions == labels), abs=1e-6)
-    summary = stages.read_tsv(results["summary"])
+    summary = read_tsv(results["summary"])
     for row in summary:
         key = (row["input"], row["suppressed"])
         values = [r["multiclass_acc"] for r in multiclass if (r["input"], r["suppressed"]) == key]
@@ -166,7 +168,7 @@ def test_the_liblinear_solver_agrees_where_liblinear_converges(dataset, results,
     one = {"inputs": ["endeffector_coords"], "variants": ["full"]}
     exact = run_stages(dataset, tmp_path / "exact", svm=svm | {"solver": "exact"}, **one)
     lib = run_stages(dataset, tmp_path / "lib", svm=svm, **one)
-    for a, b in zip(stages.read_tsv(exact["pairwise"]), stages.read_tsv(lib["pairwise"])):
+    for a, b in zip(read_tsv(exact["pairwise"]), read_tsv(lib["pairwise"])):
         assert b["converged"]
         assert a["C"] == b["C"] and abs(a["test_acc"] - b["test_acc"]) <= 0.01
 
@@ -192,7 +194,7 @@ def test_refit_uses_the_fit_and_validation_samples(dataset, results, tmp_path):
     svm = SVM | {"refit": True}
     refit = run_stages(dataset, tmp_path / "refit", svm=svm, inputs=["muscle_coords"], variants=["full"])
     plain = rows_of(results["pairwise"], input="muscle_coords", variant="full")
-    for a, b in zip(plain, stages.read_tsv(refit["pairwise"])):
+    for a, b in zip(plain, read_tsv(refit["pairwise"])):
         assert (a["C"], a["val_acc"], a["n_fit"]) == (b["C"], b["val_acc"], b["n_fit"])  # same choice of C
     w_plain = read_arrays(results["pairwise"].parent / "muscle_coords_full_000.zarr")["w"]
     w_refit = read_arrays(tmp_path / "refit" / "muscle_coords_full_000.zarr")["w"]
@@ -204,8 +206,22 @@ def test_fits_that_cannot_be_certified_say_so_in_the_tables(dataset, tmp_path):
     # one projected Newton iteration per C (after the interior point) towards a certificate below rounding level
     svm["exact"] |= {"max_iter": 1, "tol": 1e-15}
     paths = run_stages(dataset, tmp_path / "capped", svm=svm, inputs=["muscle_coords"], variants=["full"])
-    rows = stages.read_tsv(paths["pairwise"])
+    rows = read_tsv(paths["pairwise"])
     flagged = [row for row in rows if not row["converged"]]
     assert flagged, "a one-iteration solve certified every fit"
     assert all(row["kkt"] <= 1e-15 for row in rows if row["converged"])
     # 'converged' covers the whole C grid ('kkt' is the violation at C*)
+
+
+def test_uncertified_working_set_fits_say_so_in_the_tables(dataset, tmp_path, monkeypatch):
+    """The solver of the paper-size pairs (working set, above 2,000 samples; here above 20) flags what it cannot
+    certify: converged = false for the fit, with its KKT violation at C*, and the table says so after evaluation."""
+    monkeypatch.setattr(stages, "svm_path", functools.partial(solver.svm_path, working_set_from=20))
+    svm = copy.deepcopy(SVM)
+    svm["exact"] |= {"max_iter": 1, "tol": 1e-15}
+    paths = run_stages(dataset, tmp_path / "capped", svm=svm, inputs=["muscle_coords"], variants=["full"])
+    rows = read_tsv(paths["pairwise"])
+    assert all(row["n_fit"] > 20 for row in rows)  # every fit went through the working-set solver
+    flagged = [row for row in rows if not row["converged"]]
+    assert flagged, "one outer working-set iteration certified every fit"
+    assert all(row["kkt"] <= 1e-15 for row in rows if row["converged"])

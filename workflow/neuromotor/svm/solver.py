@@ -158,6 +158,22 @@ def _as_operator(Q) -> DenseQ | FactorQ:
     return Q if isinstance(Q, (DenseQ, FactorQ)) else DenseQ(Q)
 
 
+def _box_qp_problem(caller: str, Q, p, upper: float) -> tuple[DenseQ | FactorQ, np.ndarray]:
+    """The operator of ``Q`` and ``p`` (n,) as float64, after checking that they match and that ``upper`` > 0."""
+    op = _as_operator(Q)
+    p = np.asarray(p, dtype=np.float64)
+    if op.n != len(p):
+        raise ValueError(f"{caller}: Q covers {op.n} variables, p {len(p)}")
+    if not upper > 0:
+        raise ValueError(f"{caller}: upper must be positive, got {upper}")
+    return op, p
+
+
+def kkt_violation(alpha: np.ndarray, grad: np.ndarray, upper: float) -> float:
+    """The certificate: the largest projected gradient (0 for no variables); ``grad`` = Q alpha - p (margin units)."""
+    return float(np.max(np.abs(projected_gradient(alpha, grad, upper)), initial=0.0))
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # phase 1: interior point
 
@@ -261,13 +277,8 @@ def solve_box_qp(
     max_iter : projected Newton iterations at most (the reported iterations include the interior-point ones).
     ridge : added to the free block's diagonal, relative to the mean diagonal of Q (singular blocks).
     """
-    op = _as_operator(Q)
-    p = np.asarray(p, dtype=np.float64)
+    op, p = _box_qp_problem("solve_box_qp", Q, p, upper)
     n = len(p)
-    if op.n != n:
-        raise ValueError(f"solve_box_qp: Q covers {op.n} variables, p {n}")
-    if not upper > 0:
-        raise ValueError(f"solve_box_qp: upper must be positive, got {upper}")
     if n == 0:
         return BoxQPResult(np.zeros(0), 0, 0.0, True)
     start_iterations = 0
@@ -281,7 +292,7 @@ def solve_box_qp(
     grad = op.matvec(alpha) - p
     kkt, iteration = np.inf, 0
     for iteration in range(max_iter + 1):
-        kkt = float(np.max(np.abs(projected_gradient(alpha, grad, upper))))
+        kkt = kkt_violation(alpha, grad, upper)
         if kkt <= tol:
             return BoxQPResult(alpha, start_iterations + iteration, kkt, True)
         if iteration == max_iter:
@@ -355,18 +366,13 @@ def solve_box_qp_working_set(
     ``max_iter`` bounds the outer iterations and each subproblem's projected Newton iterations; the reported
     ``iterations`` are the subproblems' Newton iterations summed.
     """
-    op = _as_operator(Q)
-    p = np.asarray(p, dtype=np.float64)
+    op, p = _box_qp_problem("solve_box_qp_working_set", Q, p, upper)
     n = len(p)
-    if op.n != n:
-        raise ValueError(f"solve_box_qp_working_set: Q covers {op.n} variables, p {n}")
-    if not upper > 0:
-        raise ValueError(f"solve_box_qp_working_set: upper must be positive, got {upper}")
     alpha = np.zeros(n) if alpha0 is None else np.clip(np.asarray(alpha0, dtype=np.float64), 0.0, upper)
     grad = op.matvec(alpha) - p
     iterations, kkt = 0, np.inf
     for _ in range(max_iter):
-        kkt = float(np.max(np.abs(projected_gradient(alpha, grad, upper)), initial=0.0))
+        kkt = kkt_violation(alpha, grad, upper)
         if kkt <= tol:
             return BoxQPResult(alpha, iterations, kkt, True)
         W = _working_set(alpha, grad, upper, tol, block)
@@ -381,7 +387,7 @@ def solve_box_qp_working_set(
         step = result.alpha - alpha[W]
         alpha[W] = result.alpha
         grad = op.matvec(alpha) - p if isinstance(op, FactorQ) else grad + op.columns(W) @ step
-    kkt = float(np.max(np.abs(projected_gradient(alpha, grad, upper)), initial=0.0))
+    kkt = kkt_violation(alpha, grad, upper)
     return BoxQPResult(alpha, iterations, kkt, kkt <= tol)
 
 

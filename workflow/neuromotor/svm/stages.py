@@ -13,7 +13,6 @@ into jobs: each pair is fitted by the same computation whatever else shares its 
 
 from __future__ import annotations
 
-import csv
 import itertools
 import logging
 import math
@@ -25,7 +24,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from neuromotor.errors import DataFormatError
-from neuromotor.io import tables
+from neuromotor.io.tables import read_tsv, write_tsv
 from neuromotor.io.store import open_store, write_arrays
 from neuromotor.svm.data import (
     LATENTS,
@@ -59,66 +58,6 @@ SUMMARY_COLUMNS = (
     "input", "suppressed", "n_subsets", "multiclass_acc", "mean_pairwise_acc", "min_pairwise_acc", "best_subset",
     "best_multiclass_acc",
 )  # fmt: skip
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# tables
-
-
-_GENERAL_FLOATS = {"C", "kkt"}
-"""Columns written with %g (the others with 6 decimals: accuracies and means)."""
-
-
-def _format(column: str, value) -> str:
-    if isinstance(value, (bool, np.bool_)):
-        return "true" if value else "false"
-    if isinstance(value, (int, np.integer)):
-        return str(int(value))
-    if isinstance(value, (float, np.floating)):
-        if math.isnan(value):
-            return "nan"
-        return f"{float(value):.4g}" if column in _GENERAL_FLOATS else f"{float(value):.6f}"
-    return str(value)
-
-
-def write_tsv(path: str | Path, columns: Sequence[str], rows: Sequence[Mapping]) -> None:
-    """A tab-separated table with a header, written atomically (accuracies with 6 decimals, see :func:`_format`)."""
-    tables.write_tsv(path, [{column: _format(column, row[column]) for column in columns} for row in rows], columns)
-
-
-_INTEGER_COLUMNS = {
-    "i", "j", "n_fit", "n_val", "n_test", "n_sv", "iterations", "n_classes", "n_pairs", "n_unfitted", "n_subsets",
-}  # fmt: skip
-_FLOAT_COLUMNS = {
-    "C", "val_acc", "test_acc", "kkt", "multiclass_acc", "mean_pairwise_acc", "min_pairwise_acc", "best_multiclass_acc",
-}  # fmt: skip
-
-
-def read_tsv(path: str | Path, columns: Sequence[str] | None = None) -> list[dict]:
-    """Rows of a table written by :func:`write_tsv`, with numbers parsed; ``columns`` must all be present."""
-    path = Path(path)
-    if not path.is_file():
-        raise DataFormatError(f"{path}: table not found")
-    with open(path, newline="") as fh:
-        reader = csv.DictReader(fh, delimiter="\t")
-        header = reader.fieldnames or []
-        missing = [c for c in (columns or ()) if c not in header]
-        if missing:
-            raise DataFormatError(f"{path}: missing columns {missing}; has {header}")
-        rows = []
-        for line, row in enumerate(reader, start=2):
-            try:
-                for key in row:
-                    if key in _INTEGER_COLUMNS:
-                        row[key] = int(row[key])
-                    elif key in _FLOAT_COLUMNS:
-                        row[key] = float(row[key])
-                    elif key == "converged":
-                        row[key] = row[key] == "true"
-            except (TypeError, ValueError) as exc:
-                raise DataFormatError(f"{path}: line {line}: {exc}") from None
-            rows.append(row)
-    return rows
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -353,7 +292,7 @@ def fit_chunk(
                "rows": [[row["subset"], row["i"], row["j"]] for row in rows]},
         array_attrs={"w": {"axes": ["row", "feature"], "meaning": "decision = w.x + b; > 0 means label j"}},
     )  # fmt: skip
-    write_tsv(out_table, FIT_COLUMNS, rows)
+    write_tsv(out_table, rows, FIT_COLUMNS)
     log.info(
         "%s %s: %d pairs x %d subsets in %.1f s (%d without classifier, %d not converged)",
         store.input, variant, len(pairs), len(subsets), time.perf_counter() - started, unfitted, not_converged,
@@ -468,9 +407,9 @@ def evaluate(
         elapsed = time.perf_counter() - started
         log.info("%s evaluated (%d test samples), %.1f s", input_name, len(test["label"]), elapsed)
     _write_decisions(out_decisions, groups, pairs, classes)
-    write_tsv(out_pairwise, PAIRWISE_COLUMNS, pairwise)
-    write_tsv(out_multiclass, MULTICLASS_COLUMNS, multiclass)
-    write_tsv(out_summary, SUMMARY_COLUMNS, summarise(multiclass, pairwise))
+    write_tsv(out_pairwise, pairwise, PAIRWISE_COLUMNS)
+    write_tsv(out_multiclass, multiclass, MULTICLASS_COLUMNS)
+    write_tsv(out_summary, summarise(multiclass, pairwise), SUMMARY_COLUMNS)
     for row in multiclass:
         if row["variant"] == "full":
             log.info(
