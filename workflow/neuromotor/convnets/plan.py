@@ -596,20 +596,65 @@ def _costliest(order: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(sorted(order, key=lambda name: -forward_macs(_architecture(name))))
 
 
-def job_memory_mb(arch: Architecture, input_key: str, n_samples: int, batch_size: int, eval_batch_size: int) -> int:
-    """Memory request of a training job: the dataset in memory (inputs twice while loading), about four copies of
-    the activations of a training batch, the evaluation batch, and the interpreter with torch."""
+CPU_BASE_MB = 700
+"""Host memory of a CPU training job besides its data: interpreter, torch (measured 600-760 MB peaks in all at demo
+scale, tests/fixtures/rule_benchmarks.tsv)."""
+GPU_BASE_MB = 3000
+"""Host memory of a GPU training job: interpreter, torch and the CUDA context (about 2-3 GB resident)."""
+LOAD_BLOCK = 4096
+"""Samples per block read from the store (neuromotor.convnets.data.load_input_tensor)."""
+
+
+def job_peak_mb(
+    arch: Architecture, input_key: str, n_samples: int, batch_size: int, eval_batch_size: int, device: str = "cpu"
+) -> float:
+    """Peak host memory (MB) of a training job. CPU: the inputs of all samples once (read block by block into one
+    tensor) and about four copies of a training batch's activations plus an evaluation batch's. GPU (``device`` not
+    ``cpu``): the data and activations live in GPU memory (the data stay on the host only when they exceed half of
+    the GPU's free memory: 12.8 GB of paper inputs need a GPU of >= 32 GB), so the host holds torch, the CUDA
+    context and two blocks being read."""
     channels = INPUT_CHANNELS[input_key]
-    data = n_samples * channels * N_MUSCLES * N_TIME * 4 * 2
+    per_sample = channels * N_MUSCLES * N_TIME * 4
+    if device != "cpu":
+        return GPU_BASE_MB + 2 * min(LOAD_BLOCK, n_samples) * per_sample / 1e6
     activations = activation_floats(arch, channels) * 4 * (4 * batch_size + eval_batch_size)
-    return int(1500 + (data + activations) / 1e6)
+    return CPU_BASE_MB + (n_samples * per_sample + 2 * min(LOAD_BLOCK, n_samples) * per_sample + activations) / 1e6
+
+
+def job_memory_mb(
+    arch: Architecture, input_key: str, n_samples: int, batch_size: int, eval_batch_size: int, device: str = "cpu"
+) -> int:
+    """Memory request of a training job: :func:`job_peak_mb` with 40 % headroom (neuromotor.costs)."""
+    from neuromotor.costs import memory_request_mb
+
+    return memory_request_mb(job_peak_mb(arch, input_key, n_samples, batch_size, eval_batch_size, device))
+
+
+CPU_MACS_PER_S = {"conv": 2e10, "LSTM": 4e9}
+"""Multiply-accumulates of training (3 per forward one) per CPU-second: demo run's convnets jobs
+(tests/fixtures/rule_benchmarks.tsv; the recurrent layer is ~5x slower per MAC than the convolutions)."""
+CPU_START_S = 3.0
+"""CPU seconds of a job besides training: building and saving the model."""
+CPU_SAMPLE_S = 6e-4
+"""CPU seconds per training sample and epoch besides its MACs (reading, batching, optimiser steps, layer norm):
+fitted with CPU_MACS_PER_S to a demo run (1,200 samples) and a validation run (20,000)."""
+
+
+def job_cpu_seconds(arch: Architecture, input_key: str, n_samples: int, epochs: int) -> float:
+    """Expected CPU seconds of a CPU training job: three forward passes' worth of MACs per training sample and
+    epoch (and two evaluations) at :data:`CPU_MACS_PER_S`, :data:`CPU_SAMPLE_S` per sample and epoch, plus
+    :data:`CPU_START_S`."""
+    macs = forward_macs(arch, INPUT_CHANNELS[input_key]) * n_samples * (3 * epochs + 2)
+    rate = CPU_MACS_PER_S["LSTM" if arch.family == "LSTM" else "conv"]
+    return CPU_START_S + CPU_SAMPLE_S * n_samples * epochs + macs / rate
 
 
 def job_runtime_min(arch: Architecture, input_key: str, n_samples: int, epochs: int) -> int:
-    """Run-time request in minutes: three forward passes' worth of work per training sample and epoch at an
-    assumed 50 GMAC/s (a GPU far exceeds it; a CPU core reaches 5-20), plus loading and evaluation."""
-    macs = forward_macs(arch, INPUT_CHANNELS[input_key]) * n_samples * (3 * epochs + 2)
-    return int(15 + math.ceil(macs / 5e10 / 60))
+    """Run-time request in minutes of a CPU job: :func:`job_cpu_seconds` with 2x headroom and the 10-minute
+    floor (neuromotor.costs; a job given one core; a loaded machine stretches the wall time)."""
+    from neuromotor.costs import runtime_request_min
+
+    return runtime_request_min(job_cpu_seconds(arch, input_key, n_samples, epochs))
 
 
 # ---- GPU cost from FLOP counts -------------------------------------------------------------------------------------
@@ -735,7 +780,8 @@ def job_resources(
     n_train, n_test = pcrt["assembly"]["n_train"], pcrt["assembly"]["n_test"]
     epochs = epochs if epochs is not None else cfg[role]["epochs"]
     recipe = recipe_settings(cfg, arch.family, epochs)
-    memory = job_memory_mb(arch, input_key, n_train + n_test, recipe["batch_size"], recipe["eval_batch_size"])
+    memory = job_memory_mb(arch, input_key, n_train + n_test, recipe["batch_size"], recipe["eval_batch_size"],
+                           "cpu" if cfg["device"] == "cpu" else "gpu")  # fmt: skip
     if cfg["device"] == "cpu":
         runtime = job_runtime_min(arch, input_key, n_train + n_test, recipe["epochs"])
     else:

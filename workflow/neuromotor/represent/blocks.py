@@ -26,8 +26,9 @@ import numpy as np
 
 BLOCK_BYTES = 2**28
 """Largest block a pass over a zarr-held representation reads at once (256 MB of float32)."""
-CHUNK_BYTES = 2**24
-"""Target size of a stored layer's chunks (16 MB): a batch of samples × as many channels as fit."""
+CHUNK_BYTES = 2**22
+"""Target size of a stored layer's chunks (4 MB): a batch of samples × as many channels as fit (one channel of a
+paper-scale layer, 100 × 25 × 320 floats, so channel blocks read whole chunks)."""
 STREAM_BYTES = 2**30
 """Representations (float32) above this size are streamed through a temporary store rather than held whole."""
 
@@ -195,6 +196,11 @@ BASE_MB = 1500
 """Interpreter, numpy, scikit-learn, zarr (and torch for the network jobs), in MB."""
 
 
+def _read_buffer(n: int, layer_bytes: int, batch: int = 100) -> int:
+    """Bytes zarr decodes to read one block: the chunks it touches (at most a chunk per ``batch`` samples), twice."""
+    return 2 * min(layer_bytes, -(-n // max(1, batch)) * CHUNK_BYTES)
+
+
 def _block(layer_bytes: int, one_channel: int) -> int:
     """Bytes of the largest channel block of a layer (at least one channel)."""
     return min(layer_bytes, max(BLOCK_BYTES, one_channel))
@@ -223,15 +229,16 @@ def units_peak_bytes(n: int, shapes, kept_fraction: float = 0.9) -> int:
         decoding = 5 * min(size, max(BLOCK_BYTES, 4 * c * h * t)) + 6 * units * units * 8
         phases += [tuning, decoding]
     tsne = 4 * n * n * 8 + 2 * n * 4096 * 8 + min(max(layers or [0]), BLOCK_BYTES)
-    return int(held + designs + max(max(phases), tsne))
+    return int(held + designs + max(max(phases), tsne) + _read_buffer(n, max(layers or [0])))
 
 
 def cka_peak_bytes(n: int, n_layers_total: int, largest_layer_floats: int) -> int:
     """Peak bytes of a CKA job: the normalised n × n Gram of every layer of every compared state
     (``n_layers_total`` in all), a channel block and a float64 column chunk of the layer being read, and the
     Gram being accumulated."""
-    block = min(4 * n * largest_layer_floats, BLOCK_BYTES)
-    return int(n_layers_total * n * n * 8 + block + 2 * n * 4096 * 8 + 2 * n * n * 8)
+    layer = 4 * n * largest_layer_floats
+    block = min(layer, BLOCK_BYTES)
+    return int(n_layers_total * n * n * 8 + block + 2 * n * 4096 * 8 + 2 * n * n * 8 + _read_buffer(n, layer))
 
 
 def network_peak_bytes(n_subset: int, n_rdm: int, floats, batch: int) -> int:
@@ -243,7 +250,7 @@ def network_peak_bytes(n_subset: int, n_rdm: int, floats, batch: int) -> int:
     layer = largest if largest <= STREAM_BYTES else min(largest, BLOCK_BYTES)
     inputs = 3 * (n_subset + n_rdm) * floats[0] * 4
     return int(inputs + 2 * min(batch, n_subset) * sum(floats) * 4 + 2 * layer + n_rdm * 4096 * 8
-               + 10 * n_rdm * n_rdm * 8)
+               + 10 * n_rdm * n_rdm * 8 + _read_buffer(n_rdm, largest, batch))
 
 
 def sweep_peak_bytes(n: int, floats, batch: int) -> int:
@@ -252,4 +259,4 @@ def sweep_peak_bytes(n: int, floats, batch: int) -> int:
     largest = 4 * n * max(floats)
     layer = largest if largest <= STREAM_BYTES else min(largest, BLOCK_BYTES)
     return int(3 * n * floats[0] * 4 + 2 * min(batch, n) * sum(floats) * 4 + 2 * layer + n * 4096 * 8
-               + 4 * n * n * 8)
+               + 4 * n * n * 8 + 2 * _read_buffer(n, largest, batch))
