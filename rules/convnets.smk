@@ -180,22 +180,26 @@ rule convnets_figures:
         learning_curves=report(
             f"{CONVNETS_DIR}/figures/learning_curves.png",
             caption="../workflow/report/convnets_learning_curves.rst",
-            category="PCRT convnets",
+            category="DeepDraw (Sandbrink et al. 2023)",
+            subcategory="Training (no paper figure)",
         ),
         search_accuracy=report(
             f"{CONVNETS_DIR}/figures/search_accuracy.png",
             caption="../workflow/report/convnets_search_accuracy.rst",
-            category="PCRT convnets",
+            category="DeepDraw (Sandbrink et al. 2023)",
+            subcategory="Fig. 3",
         ),
         trained_vs_untrained=report(
             f"{CONVNETS_DIR}/figures/trained_vs_untrained.png",
             caption="../workflow/report/convnets_trained_vs_untrained.rst",
-            category="PCRT convnets",
+            category="DeepDraw (Sandbrink et al. 2023)",
+            subcategory="Training (no paper figure)",
         ),
         table=report(
             f"{CONVNETS_DIR}/final.tsv",
             caption="../workflow/report/convnets_final_table.rst",
-            category="PCRT convnets",
+            category="DeepDraw (Sandbrink et al. 2023)",
+            subcategory="Tables",
         ),
     log:
         "logs/convnets/figures.log",

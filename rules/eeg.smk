@@ -137,13 +137,15 @@ rule eeg_summary:
         accuracy=report(
             f"{EEG_DIR}/accuracy.tsv",
             caption="../workflow/report/eeg_accuracy_table.rst",
-            category="EEG interpretation",
+            category="EEG interpretation (Cui et al. 2023)",
+            subcategory="Accuracy",
         ),
         summary=f"{EEG_DIR}/summary.tsv",
         ranking=report(
             f"{EEG_DIR}/ranking.tsv",
             caption="../workflow/report/eeg_ranking_table.rst",
-            category="EEG interpretation",
+            category="EEG interpretation (Cui et al. 2023)",
+            subcategory="Method comparison",
         ),
         channel_relevance=f"{EEG_DIR}/channel_relevance.tsv",
     log:
@@ -176,23 +178,27 @@ rule eeg_figures:
         accuracy=report(
             f"{EEG_DIR}/figures/accuracy.png",
             caption="../workflow/report/eeg_accuracy.rst",
-            category="EEG interpretation",
+            category="EEG interpretation (Cui et al. 2023)",
+            subcategory="Accuracy",
         ),
         ranking=report(
             f"{EEG_DIR}/figures/ranking.png",
             caption="../workflow/report/eeg_ranking.rst",
-            category="EEG interpretation",
+            category="EEG interpretation (Cui et al. 2023)",
+            subcategory="Method comparison",
         ),
         topomaps=report(
             f"{EEG_DIR}/figures/topomaps.png",
             caption="../workflow/report/eeg_topomaps.rst",
-            category="EEG interpretation",
+            category="EEG interpretation (Cui et al. 2023)",
+            subcategory="Average topomaps",
         ),
         samples=report(
             directory(f"{EEG_DIR}/figures/samples"),
             patterns=["{name}.png"],
             caption="../workflow/report/eeg_sample.rst",
-            category="EEG interpretation",
+            category="EEG interpretation (Cui et al. 2023)",
+            subcategory="Sample figure",
         ),
     log:
         "logs/eeg/figures.log",

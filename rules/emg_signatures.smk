@@ -92,7 +92,8 @@ rule emg_accuracy:
         figure=report(
             f"{EMG_DIR}/figures/accuracy.png",
             caption="../workflow/report/emg_signatures_accuracy.rst",
-            category="EMG signatures",
+            category="EMG signatures (Aeles et al. 2021)",
+            subcategory="Identification accuracy (results text)",
         ),
     log:
         "logs/emg_signatures/accuracy.log",
@@ -117,7 +118,8 @@ rule emg_signature:
         figure=report(
             f"{EMG_DIR}/figures/signatures_{{experiment}}.png",
             caption="../workflow/report/emg_signatures_signatures.rst",
-            category="EMG signatures",
+            category="EMG signatures (Aeles et al. 2021)",
+            subcategory="Relevance heatmaps (no paper figure)",
         ),
     log:
         "logs/emg_signatures/signatures_{experiment}.log",
@@ -139,7 +141,7 @@ rule emg_signature:
 
 rule emg_subsample:
     input:
-        emg_task_file,
+        unpack(emg_subsample_inputs),
     output:
         directory(f"{EMG_DIR}/subsample/{{task}}/chunk{{chunk}}.zarr"),
     log:
@@ -160,7 +162,7 @@ rule emg_subsample:
         emg={
             "split_seed": EMG["split_seed"],
             "signatures": {"model": EMG["signatures"]["model"]},
-            "subsample": {"fit": EMG["subsample"]["fit"]},
+            "subsample": {"fit": EMG["subsample"]["fit"], "source": EMG["subsample"]["source"]},
         },
         seed=SEED,
     script:
@@ -175,7 +177,8 @@ rule emg_robustness:
         figure=report(
             f"{EMG_DIR}/figures/robustness_{{task}}.png",
             caption="../workflow/report/emg_signatures_robustness.rst",
-            category="EMG signatures",
+            category="EMG signatures (Aeles et al. 2021)",
+            subcategory="Fig. 3",
         ),
     log:
         "logs/emg_signatures/robustness_{task}.log",
@@ -205,7 +208,8 @@ rule emg_cross_condition:
         figure=report(
             f"{EMG_DIR}/figures/cross_condition.png",
             caption="../workflow/report/emg_signatures_cross_condition.rst",
-            category="EMG signatures",
+            category="EMG signatures (Aeles et al. 2021)",
+            subcategory="Across conditions and days (results text)",
         ),
     log:
         "logs/emg_signatures/cross_condition.log",
@@ -223,6 +227,32 @@ rule emg_cross_condition:
         "../scripts/emg_cross_condition.py"
 
 
+rule emg_paper_figures:
+    input:
+        **emg_figures.inputs(EMG_DIR, EMG_FIGURE_TASKS, EMG["signatures"]["model"], emg_data_file),
+    output:
+        **{
+            name: emg_figure_output(name, path)
+            for name, path in emg_figures.outputs(EMG_DIR, EMG_FIGURE_TASKS).items()
+        },
+    log:
+        "logs/emg_signatures/paper_figures.log",
+    benchmark:
+        "benchmarks/emg_signatures/paper_figures.tsv"
+    conda:
+        "../envs/neuromotor.yaml"
+    threads: 1
+    resources:
+        mem_mb=lambda wc, attempt: 2000 * attempt,
+        runtime=lambda wc, attempt: 15 * attempt,
+    params:
+        tasks=EMG_FIGURE_TASKS,
+        threshold=EMG["signatures"]["relevance_threshold"],
+    script:
+        "../scripts/emg_paper_figures.py"
+
+
 rule emg_signatures:
     input:
         emg_plan.target_paths(EMG),
+        list(emg_figures.outputs(EMG_DIR, EMG_FIGURE_TASKS).values()),

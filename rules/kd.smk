@@ -199,12 +199,14 @@ rule kd_stats:
         table=report(
             f"{KD_DIR}/table.tsv",
             caption="../workflow/report/kd_table.rst",
-            category="KD ultrasound to sEMG",
+            category="KD ultrasound to sEMG (Zeng et al. 2022)",
+            subcategory="Results table",
         ),
         table_html=report(
             f"{KD_DIR}/table.html",
             caption="../workflow/report/kd_table.rst",
-            category="KD ultrasound to sEMG",
+            category="KD ultrasound to sEMG (Zeng et al. 2022)",
+            subcategory="Results table",
         ),
         minds=f"{KD_DIR}/minds_vs_others.tsv",
     log:
@@ -232,12 +234,14 @@ rule kd_figures:
         boxplot=report(
             f"{KD_DIR}/figures/boxplot.png",
             caption="../workflow/report/kd_boxplot.rst",
-            category="KD ultrasound to sEMG",
+            category="KD ultrasound to sEMG (Zeng et al. 2022)",
+            subcategory="Results figure (boxplots)",
         ),
         curves=report(
             f"{KD_DIR}/figures/curves.png",
             caption="../workflow/report/kd_curves.rst",
-            category="KD ultrasound to sEMG",
+            category="KD ultrasound to sEMG (Zeng et al. 2022)",
+            subcategory="Learning curves (no paper figure)",
         ),
     log:
         "logs/kd/figures.log",

@@ -220,8 +220,8 @@ rule pcrt_table_figure:
         report(
             f"{PCRT_DIR}/figures/muscle_table_validation.png",
             caption="../workflow/report/pcrt_muscle_table.rst",
-            category="PCRT dataset",
-            subcategory="muscle table",
+            category="DeepDraw (Sandbrink et al. 2023)",
+            subcategory="Validation (no paper figure)",
         ),
     log:
         "logs/pcrt/muscle_table_figure.log",
@@ -243,22 +243,26 @@ rule pcrt_figures:
         characters=report(
             f"{PCRT_DIR}/figures/characters.png",
             caption="../workflow/report/pcrt_characters.rst",
-            category="PCRT dataset",
+            category="DeepDraw (Sandbrink et al. 2023)",
+            subcategory="Fig. 2",
         ),
         arm=report(
             f"{PCRT_DIR}/figures/arm_trajectory.png",
             caption="../workflow/report/pcrt_arm.rst",
-            category="PCRT dataset",
+            category="DeepDraw (Sandbrink et al. 2023)",
+            subcategory="Fig. 2",
         ),
         muscles=report(
             f"{PCRT_DIR}/figures/muscles_spindles.png",
             caption="../workflow/report/pcrt_muscles.rst",
-            category="PCRT dataset",
+            category="DeepDraw (Sandbrink et al. 2023)",
+            subcategory="Fig. 2",
         ),
         latents=report(
             f"{PCRT_DIR}/figures/latents.png",
             caption="../workflow/report/pcrt_latents.rst",
-            category="PCRT dataset",
+            category="DeepDraw (Sandbrink et al. 2023)",
+            subcategory="Fig. 2",
         ),
     log:
         "logs/pcrt/figures.log",
@@ -281,14 +285,14 @@ rule pcrt_surrogate_figure:
         uniform=report(
             f"{PCRT_DIR}/figures/surrogate_uniform.png",
             caption="../workflow/report/pcrt_surrogate.rst",
-            category="PCRT dataset",
-            subcategory="muscle surrogate",
+            category="DeepDraw (Sandbrink et al. 2023)",
+            subcategory="Validation (no paper figure)",
         ),
         trajectories=report(
             f"{PCRT_DIR}/figures/surrogate_trajectories.png",
             caption="../workflow/report/pcrt_surrogate.rst",
-            category="PCRT dataset",
-            subcategory="muscle surrogate",
+            category="DeepDraw (Sandbrink et al. 2023)",
+            subcategory="Validation (no paper figure)",
         ),
     log:
         "logs/pcrt/surrogate_figure.log",

@@ -88,22 +88,26 @@ rule svm_figures:
         pairwise_matrix=report(
             f"{SVM_DIR}/figures/pairwise_matrix.png",
             caption="../workflow/report/svm_pairwise_matrix.rst",
-            category="PCRT SVM",
+            category="DeepDraw (Sandbrink et al. 2023)",
+            subcategory="Fig. 3",
         ),
         multiclass=report(
             f"{SVM_DIR}/figures/multiclass.png",
             caption="../workflow/report/svm_multiclass.rst",
-            category="PCRT SVM",
+            category="DeepDraw (Sandbrink et al. 2023)",
+            subcategory="Fig. 3",
         ),
         circle=report(
             f"{SVM_DIR}/figures/circle.png",
             caption="../workflow/report/svm_circle.rst",
-            category="PCRT SVM",
+            category="DeepDraw (Sandbrink et al. 2023)",
+            subcategory="Fig. 3",
         ),
         pairwise_distribution=report(
             f"{SVM_DIR}/figures/pairwise_distribution.png",
             caption="../workflow/report/svm_pairwise_distribution.rst",
-            category="PCRT SVM",
+            category="DeepDraw (Sandbrink et al. 2023)",
+            subcategory="Fig. 3",
         ),
     log:
         "logs/svm/figures.log",

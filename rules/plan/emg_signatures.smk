@@ -52,6 +52,23 @@ def emg_subsample_items(wildcards):
     return [list(item) for item in EMG_CHUNKS[int(wildcards.chunk)]]
 
 
+def emg_subsample_inputs(wildcards):
+    """The task's baseline file and, with subsample.source: files, the original subset file of each subset of the
+    job (<directory>/Robustness/<Task>/Data_<Task>_Baseline_Day1_P{k}_N{m}_S{n}.mat)."""
+    inputs = {"data": emg_task_file(wildcards)}
+    if EMG["subsample"]["source"] != "files":
+        return inputs
+    directory = EMG["subsample"]["directory"] or EMG["data"]["directory"]
+    if not directory:
+        raise WorkflowError("config key 'emg_signatures.subsample.directory': required (or "
+                            "'emg_signatures.data.directory') when 'emg_signatures.subsample.source' is 'files'")
+    files, missing = emg_subset_file_paths(directory, wildcards.task, EMG_CHUNKS[int(wildcards.chunk)])
+    if missing:
+        raise WorkflowError(f"config key 'emg_signatures.subsample.directory': {directory} lacks {len(missing)} "
+                            f"subset file(s) of subsample.source 'files', e.g. {missing[0]}")
+    return inputs | {"subsets": files}
+
+
 def emg_svm_runtime(wildcards, attempt):
     return emg_plan.svm_runtime_min(EMG, attempt)
 
@@ -66,3 +83,31 @@ def emg_network_mem_mb(wildcards, attempt):
 
 def emg_subsample_runtime(wildcards, attempt):
     return emg_plan.subsample_runtime_min(EMG, len(EMG_CHUNKS[int(wildcards.chunk)]), attempt)
+
+
+# The paper's signature figures (spec §9: Figs. 1, 2, 4, 5/8, 6, 7) and the EMG-vs-relevance statistics (spec §6),
+# one job over the tasks whose baseline CV experiment runs (the config check guarantees at least one).
+from neuromotor.emg import figures as emg_figures
+from neuromotor.io.emg_mat import subset_file_paths as emg_subset_file_paths
+
+EMG_FIGURE_TASKS = emg_figures.tasks_with_baseline(EMG_EXPERIMENTS)
+EMG_FIGURE_CATEGORY = "EMG signatures (Aeles et al. 2021)"
+EMG_FIGURE_CAPTIONS = {
+    "fig1": "emg_signatures_fig1.rst",
+    "fig2": "emg_signatures_fig2.rst",
+    "fig4": "emg_signatures_fig4.rst",
+    "fig5": "emg_signatures_fig5_8.rst",
+    "fig8": "emg_signatures_fig5_8.rst",
+    "fig6": "emg_signatures_fig6.rst",
+    "fig7": "emg_signatures_fig7.rst",
+}
+
+
+def emg_figure_output(name, path):
+    """A figure of the paper as a report entry under its figure number (the statistics table under Fig. 7)."""
+    figure = name.split("_")[0]
+    if figure == "statistics":
+        return report(path, caption="../workflow/report/emg_signatures_statistics.rst",
+                      category=EMG_FIGURE_CATEGORY, subcategory="Fig. 7 and §6 statistics")
+    return report(path, caption=f"../workflow/report/{EMG_FIGURE_CAPTIONS[figure]}",
+                  category=EMG_FIGURE_CATEGORY, subcategory=f"Fig. {figure[3:]}")

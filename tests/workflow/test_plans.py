@@ -88,6 +88,7 @@ def test_paper_emg_signatures_plan_job_counts(tmp_path):
         "emg_subsample": 2 * fits_per_task // sweep["fits_per_job"],  # 2 tasks x 78 jobs
         "emg_robustness": 2,
         "emg_cross_condition": 1,
+        "emg_paper_figures": 1,
         "emg_signatures": 1,
     }
 

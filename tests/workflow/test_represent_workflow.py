@@ -127,7 +127,7 @@ def test_changing_one_parameter_reruns_only_its_dependents(represent_run, change
 def test_report_holds_the_figures(represent_run):
     represent_run.run("representations", "--report", "report.html")
     html = (represent_run.path / "report.html").read_text(errors="replace")
-    for name in (*(f"{name}.png" for name in FIGURES), "PCRT representations"):
+    for name in (*(f"{name}.png" for name in FIGURES), "DeepDraw (Sandbrink et al. 2023)", "Fig. 4", "Fig. 7"):
         assert name in html
 
 

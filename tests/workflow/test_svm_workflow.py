@@ -103,7 +103,8 @@ def test_results_do_not_depend_on_pairs_per_job(svm_run, tmp_path):
 def test_report_holds_the_svm_figures(svm_run):
     svm_run.run("svm", "--report", "report.html")
     html = (svm_run.path / "report.html").read_text(errors="replace")
-    for name in ("pairwise_matrix.png", "multiclass.png", "circle.png", "pairwise_distribution.png", "PCRT SVM"):
+    for name in ("pairwise_matrix.png", "multiclass.png", "circle.png", "pairwise_distribution.png",
+                 "DeepDraw (Sandbrink et al. 2023)", "Fig. 3"):
         assert name in html
 
 

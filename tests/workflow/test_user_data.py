@@ -238,7 +238,7 @@ def test_emg_on_user_files_identifies_participants_and_finds_their_planted_regio
     [
         ("Data_Pedalling_150W_Baseline_Day1", {"emg_run_svm": 2, "emg_accuracy": 1, "emg_signature": 2,
                                                "emg_subsample": 2, "emg_robustness": 1, "emg_cross_condition": 1,
-                                               "emg_signatures": 1}),
+                                               "emg_paper_figures": 1, "emg_signatures": 1}),
         ("Data_Pedalling_150W_Robustness_Day2", {"emg_run_svm": 1, "emg_accuracy": 1, "emg_signature": 1,
                                                  "emg_cross_condition": 1, "emg_signatures": 1}),
     ],
