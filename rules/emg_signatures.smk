@@ -41,7 +41,7 @@ rule emg_run_svm:
         "benchmarks/emg_signatures/runs/{experiment}_{model}.tsv"
     wildcard_constraints:
         experiment="|".join(e.name for e in emg_plan.EXPERIMENTS),
-        model="|".join(m for m, spec in EMG_MODELS.items() if spec.family == "svm"),
+        model="|".join(m for m, spec in EMG_MODELS.items() if not spec.trained_by_sgd),
     conda:
         "../envs/neuromotor.yaml"
     threads: 1
@@ -68,7 +68,7 @@ rule emg_run_network:
         "benchmarks/emg_signatures/runs/{experiment}_{model}.tsv"
     wildcard_constraints:
         experiment="|".join(e.name for e in emg_plan.EXPERIMENTS),
-        model="|".join(m for m, spec in EMG_MODELS.items() if spec.family != "svm"),
+        model="|".join(m for m, spec in EMG_MODELS.items() if spec.trained_by_sgd),
     conda:
         "../envs/neuromotor.yaml"
     threads: EMG["training"]["threads"]

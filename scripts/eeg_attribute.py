@@ -3,10 +3,8 @@ entry point; see neuromotor.eeg.stages."""
 
 from neuromotor.eeg.stages import attribute_subject
 from neuromotor.logs import log_to
-from neuromotor.train.runtime import configure_torch
 
 log_to(snakemake.log[0])
-configure_torch(snakemake.threads)
 attribute_subject(
     snakemake.input.dataset,
     snakemake.input.checkpoint,
@@ -21,6 +19,7 @@ attribute_subject(
     },
     seed=snakemake.params.seed,
     device=snakemake.params.device,
+    threads=snakemake.threads,
     out_store=snakemake.output.heatmaps,
     out_perturbation=snakemake.output.perturbation,
     out_deletion=snakemake.output.deletion,

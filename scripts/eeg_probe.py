@@ -3,10 +3,8 @@ neuromotor.eeg.stages."""
 
 from neuromotor.eeg.stages import probe_subject
 from neuromotor.logs import log_to
-from neuromotor.train.runtime import configure_torch
 
 log_to(snakemake.log[0])
-configure_torch(snakemake.threads)
 probe_subject(
     snakemake.input.dataset,
     snakemake.input.checkpoint,
@@ -16,5 +14,6 @@ probe_subject(
     perturbation_cfg=snakemake.params.perturbation,
     seed=snakemake.params.seed,
     device=snakemake.params.device,
+    threads=snakemake.threads,
     out_store=snakemake.output[0],
 )

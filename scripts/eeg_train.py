@@ -2,10 +2,8 @@
 
 from neuromotor.eeg.stages import train_subject
 from neuromotor.logs import log_to
-from neuromotor.train.runtime import configure_torch
 
 log_to(snakemake.log[0])
-configure_torch(snakemake.threads)
 train_subject(
     snakemake.input[0],
     model=snakemake.wildcards.model,
@@ -13,5 +11,6 @@ train_subject(
     train_cfg=snakemake.params.train,
     seed=snakemake.params.seed,
     device=snakemake.params.device,
+    threads=snakemake.threads,
     out=dict(snakemake.output.items()),
 )

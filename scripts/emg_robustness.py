@@ -1,10 +1,10 @@
 """EMG step 6: signature robustness to the number of training participants, and its figure. Thin entry point."""
 
-from neuromotor.emg.stages import summarize_robustness
+from neuromotor.emg.stages import summarise_robustness
 from neuromotor.logs import log_to
 
 log_to(snakemake.log[0])
-summarize_robustness(
+summarise_robustness(
     snakemake.wildcards.task,
     list(snakemake.input.chunks),
     snakemake.input.baseline,

@@ -3,10 +3,9 @@ Thin entry point; see neuromotor.neural.stages."""
 
 from neuromotor.logs import log_to
 from neuromotor.neural.stages import predict_model
-from neuromotor.train.runtime import configure_torch, select_device
+from neuromotor.train.runtime import setup_torch
 
 log_to(snakemake.log[0])
-configure_torch(snakemake.threads)
 predict_model(
     snakemake.input.session,
     snakemake.input.config,
@@ -16,6 +15,6 @@ predict_model(
     dt=snakemake.params.dt,
     identity=snakemake.params.identity,
     seed=snakemake.params.seed,
-    device=select_device(snakemake.params.device),
+    device=setup_torch(snakemake.params.device, snakemake.threads),
     out=snakemake.output[0],
 )

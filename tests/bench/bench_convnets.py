@@ -42,7 +42,7 @@ from neuromotor.convnets.train import Recipe, evaluate, fit, prepare_model, task
 from neuromotor.io.store import open_store
 from neuromotor.train.batches import seeded_generator
 from neuromotor.train.cpu_memory import keep_freed_memory
-from neuromotor.train.runtime import configure_torch
+from neuromotor.train.runtime import setup_torch
 
 BEST_S = "spatial_temporal_4_8-16-16-32_32-32-64-64_7293"
 BATCH = 256
@@ -193,7 +193,7 @@ def main() -> None:
     if args.cost:
         cost_table(args.cost, args.tflops, args.n_train, args.n_test)
         return
-    configure_torch(args.threads, deterministic=False)
+    setup_torch("cpu", args.threads, deterministic=False)
     if args.gpu_epoch:
         gpu_epoch(args.dataset, args.gpu_train_samples, args.gpu_val_samples, args.amp)
         return

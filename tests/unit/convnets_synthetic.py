@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from neuromotor.io.store import write_arrays
+from neuromotor.pcrt.layout import LABEL_LETTERS, DatasetLayout
+from neuromotor.pcrt.muscles import MUSCLE_NAMES
 
 N_MUSCLES, N_TIME, DT = 25, 320, 0.015
 
@@ -50,5 +52,6 @@ def write_synthetic_dataset(
     """Write the store (groups ``train`` and ``test``) and return its path."""
     rng = np.random.default_rng(seed)
     groups = {"train": _split(rng, list(labels), train_per_class), "test": _split(rng, list(labels), test_per_class)}
-    write_arrays(path, groups, attrs={"synthetic": True, "seed": seed})
+    layout = DatasetLayout(N_TIME, DT, LABEL_LETTERS, MUSCLE_NAMES)  # the store attributes of a real dataset
+    write_arrays(path, groups, attrs={"synthetic": True, "seed": seed, **layout.store_attrs()})
     return Path(path)

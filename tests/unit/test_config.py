@@ -42,6 +42,7 @@ def test_every_study_plan_has_one_check_contract():
         ({"representations": {"experiments": ["absent"]}}, "config key 'representations.experiments': ['absent']"),
         ({"representations": {"tuning": {"onset": 320}}}, "config key 'representations.tuning.onset'"),
         ({"data": {"extra": {"path": "x.bin", "sha256": "abc"}}}, "config key 'data.extra.sha256'"),
+        ({"pcrt": {"assembly": {"window": 400}}}, "config key 'pcrt.assembly.window': 400 steps; the convnets"),
     ],
 )
 def test_each_study_check_is_run_by_validate_and_load(tmp_path, raw, expected):

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from neuromotor.convnets.models import build_network, load_network, parse_name
-from neuromotor.convnets.stages import evaluate_model, summarize_search, train_model, resolve_configuration
+from neuromotor.convnets.stages import evaluate_model, summarise_search, train_model, resolve_configuration
 from neuromotor.convnets.train import Recipe, evaluate, fit
 from neuromotor.io.tables import read_tsv
 from neuromotor.train.batches import seeded_generator
@@ -184,7 +184,7 @@ def test_plateau_schedule_divides_the_lr_by_four_and_stops_after_the_second_deca
 
 def test_search_table_and_selection(dataset, trained, tmp_path):
     out, metrics = trained
-    rows = summarize_search([out / "metrics.json"], tmp_path / "summary.tsv")
+    rows = summarise_search([out / "metrics.json"], tmp_path / "summary.tsv")
     assert rows[0]["configuration"] == SMALL_S and rows[0]["val_metric"] == metrics["val"]["accuracy"]
     arch = resolve_configuration("S", {}, tmp_path / "summary.tsv", "validation")
     assert arch == parse_name(SMALL_S).architecture
@@ -244,7 +244,7 @@ def test_halving_rung_trains_the_ranked_survivors_exactly_as_the_full_search(dat
                  previous=[], settings=_part_settings(Recipe(**{**PART_RECIPE.__dict__, "epochs": 1}),
                                                       configurations=names))  # fmt: skip
     previous = [tmp_path / "rung0/part0", tmp_path / "rung0/part1"]
-    rung0 = summarize_search(search_metrics(previous), tmp_path / "rung0.tsv")
+    rung0 = summarise_search(search_metrics(previous), tmp_path / "rung0.tsv")
     best = max(rung0, key=lambda r: (r["val_metric"], -order.index(r["configuration"])))["configuration"]
     rows = part_job(dataset, tmp_path / "rung1/part0", task="art", input_key="spindle_info", family="S",
                     previous=previous, settings=_part_settings(PART_RECIPE, rung=1, slots=(0, 1), order=order))  # fmt: skip

@@ -24,12 +24,7 @@ HIGH = ("gradient_x_input", "deeplift", "integrated_gradients", "epsilon_lrp")
 """The methods the spec ranks high."""
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -23,13 +23,7 @@ from neuromotor.eeg.synthetic import PlantedEffect, synthetic_eeg
 from neuromotor.eeg.train import TrainSettings, as_input, log_probabilities, train_loso
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Jobs run torch on one thread; several threads on a busy 2-core machine are many times slower."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
 
 def batch(n=12, seed=0):

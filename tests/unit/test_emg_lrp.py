@@ -21,13 +21,7 @@ from neuromotor.explain.lrp import (
 )
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """Tiny float64 convolutions are 1000x slower with several OpenMP threads on a busy machine."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
 
 # --- an independent NumPy LRP (spec §5.3; toolbox conventions) ----------------------------------------------------

@@ -32,12 +32,7 @@ from neuromotor.errors import DataFormatError
 from neuromotor.io.emg_mat import EmgRecording
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
 
 # --- architectures ----------------------------------------------------------------------------------------------

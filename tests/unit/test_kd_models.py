@@ -27,13 +27,7 @@ PARAMETERS = {
 PAIRS = sorted(PARAMETERS)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """One torch thread: on a shared machine, two threads that compete with other processes run 5-10x slower."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
 
 def _input(modality, batch=2, seed=0):

@@ -21,12 +21,7 @@ DEMO = Layout(trials=8, gestures=6, windows_per_gesture=8, first_window=2, slot_
 TINY = Layout(trials=4, gestures=4, windows_per_gesture=10, first_window=1, slot_windows=12, trial_windows=50)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
 
 def _samples(layout, seed=2023, subject=0):

@@ -7,7 +7,7 @@ from neuromotor.errors import DataFormatError, ModelFileError
 from neuromotor.io.tables import read_tsv, write_tsv
 from neuromotor.train.batches import epoch_batches, seeded_generator
 from neuromotor.train.checkpoint import load_checkpoint, restore, save_checkpoint
-from neuromotor.train.runtime import derived_seed, select_device
+from neuromotor.train.runtime import derived_seed, select_device, setup_torch
 
 
 def test_derived_seeds_are_stable_and_distinct():
@@ -30,6 +30,43 @@ def test_auto_device_falls_back_to_the_cpu():
     assert select_device("auto").type == expected
     with pytest.raises(ValueError, match="device must be one of"):
         select_device("tpu")
+
+
+def test_setup_torch_on_the_cpu_sets_threads_and_returns_the_device():
+    previous, deterministic = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
+    try:
+        assert setup_torch("cpu", 3) == torch.device("cpu") and torch.get_num_threads() == 3
+        assert setup_torch("cpu") == torch.device("cpu") and torch.get_num_threads() == 3  # None: left as it is
+        assert torch.are_deterministic_algorithms_enabled() == deterministic  # CPU kernels: nothing global is set
+        with pytest.raises(ValueError, match="device must be one of"):
+            setup_torch("tpu", 1)
+    finally:
+        torch.set_num_threads(previous)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a GPU")
+def test_setup_torch_on_a_gpu_requests_deterministic_kernels():
+    previous = torch.are_deterministic_algorithms_enabled()
+    try:
+        assert setup_torch("cuda", 1).type == "cuda"
+        assert torch.are_deterministic_algorithms_enabled() and not torch.backends.cudnn.benchmark
+        setup_torch("auto", 1, deterministic=False)
+        assert torch.backends.cudnn.benchmark
+    finally:
+        torch.use_deterministic_algorithms(previous)
+
+
+def test_every_job_sets_torch_up_through_setup_torch():
+    """No stage or entry point chooses the device or torch's threads itself (represent.stages' thread limit around
+    a stage, restored afterwards, aside)."""
+    from pathlib import Path
+
+    sources = [*Path("workflow/neuromotor").rglob("*.py"), *Path("scripts").glob("*.py")]
+    calls = ("configure_torch", "select_device(", "use_deterministic_algorithms")
+    offenders = [
+        str(path) for path in sources if path.name != "runtime.py" and any(call in path.read_text() for call in calls)
+    ]
+    assert offenders == []
 
 
 def test_checkpoint_round_trip_and_clear_errors(tmp_path):

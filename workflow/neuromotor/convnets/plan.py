@@ -481,28 +481,31 @@ def check_config(config: Mapping) -> list[str]:
         return []
     cfg = config["convnets"]
     problems = []
+    if "pcrt" in config:
+        from neuromotor.pcrt.layout import DatasetLayout
+
+        layout = DatasetLayout.from_config(config["pcrt"])
+        if layout.mismatch(N_TIME, N_MUSCLES):
+            problems.append(
+                f"config key 'pcrt.assembly.window': {layout.window} steps; the convnets (and the representations of "
+                f"them) are built for {N_MUSCLES} muscles x {N_TIME} steps, so expected {N_TIME}"
+            )
     final = cfg["final"]
     art_runs = {run["input_key"]: run["families"] for run in search_runs(cfg) if run["task"] == "art"}
-    for family, name in final["models"].items():
+    pinned = [(f"convnets.final.models.{family}", family, name) for family, name in final["models"].items()]
+    pinned += [
+        (f"convnets.experiments.{experiment}.models.{family}", family, name)
+        for experiment, spec in cfg.get("experiments", {}).items()
+        for family, name in spec["models"].items()
+    ]
+    for key, family, name in pinned:
         try:
             parsed = parse_name(name)
         except ValueError as error:
-            problems.append(f"config key 'convnets.final.models.{family}': {error}")
+            problems.append(f"config key '{key}': {error}")
             continue
         if parsed.architecture.family != family:
-            problems.append(
-                f"config key 'convnets.final.models.{family}': {name!r} is a {parsed.architecture.family} network"
-            )
-    for experiment, spec in cfg.get("experiments", {}).items():
-        for family, name in spec["models"].items():
-            key = f"convnets.experiments.{experiment}.models.{family}"
-            try:
-                parsed = parse_name(name)
-            except ValueError as error:
-                problems.append(f"config key '{key}': {error}")
-                continue
-            if parsed.architecture.family != family:
-                problems.append(f"config key '{key}': {name!r} is a {parsed.architecture.family} network")
+            problems.append(f"config key '{key}': {name!r} is a {parsed.architecture.family} network")
     for family in final["families"]:
         if final["tasks"] and family not in final["models"] and family not in art_runs.get(final["input_key"], []):
             problems.append(

@@ -3,7 +3,7 @@
 1. :func:`train_model` — one network (a search configuration, or a final model of a family and seed): builds it
    from a seed derived from (config seed, configuration, instance seed), saves ``init.pt`` before the first update,
    trains with the recipe, saves ``best.pt`` and writes ``config.json``, ``metrics.json`` and ``history.tsv``.
-2. :func:`summarize_search` — one search run's table (``summary.tsv``), one row per configuration.
+2. :func:`summarise_search` — one search run's table (``summary.tsv``), one row per configuration.
 3. :func:`resolve_configuration` — the configuration a final model of a family uses (pinned or the search winner).
 4. :func:`write_control` — the untrained control: the initial weights (``init.pt``) evaluated like the trained
    ones, in the final model's job before training (``control_metrics.json``).
@@ -28,6 +28,9 @@ import torch
 
 from neuromotor.convnets.data import TaskData, input_bytes, load_task_data, load_task_tensors
 from neuromotor.convnets.models import (
+    N_MUSCLES,
+    N_TIME,
+    TASK_OUTPUTS,
     Architecture,
     PCRTNetwork,
     build_network,
@@ -52,12 +55,12 @@ from neuromotor.convnets.train import (
     to_device,
 )
 from neuromotor.errors import DataFormatError
-from neuromotor.io.store import atomic_file
+from neuromotor.io.store import write_json
 from neuromotor.io.tables import read_tsv, write_tsv
 from neuromotor.train.batches import seeded_generator
 from neuromotor.train.checkpoint import save_checkpoint
 from neuromotor.train.cpu_memory import keep_freed_memory
-from neuromotor.train.runtime import configure_torch, derived_seed, select_device
+from neuromotor.train.runtime import derived_seed, setup_torch
 
 log = logging.getLogger(__name__)
 
@@ -73,12 +76,6 @@ FINAL_COLUMNS = (
     "val_metric", "test_metric", "untrained_train_metric", "untrained_val_metric", "untrained_test_metric",
 )  # fmt: skip
 """Columns of ``final.tsv`` (untrained_* = the same-seed untrained control; NaN when controls are off)."""
-
-
-def write_json(path: str | Path, content: Mapping) -> None:
-    """``content`` as indented JSON, atomically."""
-    with atomic_file(path) as tmp:
-        Path(tmp).write_text(json.dumps(content, indent=2, sort_keys=False) + "\n")
 
 
 def read_json(path: str | Path) -> dict:
@@ -105,8 +102,7 @@ def setup_device(preference: str, threads: int) -> torch.device:
     """The job's device (GPU when there, else CPU) and torch's threads. CPU jobs (deterministic) keep freed memory
     for reuse (:func:`neuromotor.train.cpu_memory.keep_freed_memory`); GPU jobs let cuDNN pick the fastest kernels
     for these odd shapes, so GPU runs are not bitwise fixed."""
-    device = select_device(preference)
-    configure_torch(threads, device, deterministic=False)
+    device = setup_torch(preference, threads, deterministic=False)
     if device.type == "cpu":
         keep_freed_memory()
     return device
@@ -149,6 +145,17 @@ def evaluate_splits(model: torch.nn.Module, tensors: Mapping, task: str, batch_s
     return {split: evaluate(model, x, y, task, batch_size) for split, (x, y) in tensors.items()}
 
 
+def check_dataset_layout(dataset: str | Path) -> None:
+    """Fail clearly when the dataset store's layout (:class:`neuromotor.pcrt.layout.DatasetLayout`: window, muscles,
+    labels) is not the one the networks are built for (N_TIME steps, N_MUSCLES muscles, TASK_OUTPUTS['art'] labels);
+    the config check rejects another ``pcrt.assembly.window`` before any job runs."""
+    from neuromotor.pcrt.layout import DatasetLayout
+
+    DatasetLayout.from_store(dataset).require(
+        N_TIME, N_MUSCLES, TASK_OUTPUTS["art"], consumer="the convnets", store=dataset
+    )
+
+
 def train_model(
     dataset: str | Path,
     out_dir: str | Path,
@@ -172,6 +179,7 @@ def train_model(
     job's data already in memory (:func:`load_task_data` of ``dataset``), or ``tensors`` (:func:`load_tensors`),
     else they are read block by block onto the device (:func:`load_tensors`). Returns the metrics."""
     started = time.perf_counter()
+    check_dataset_layout(dataset)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     torch_device = setup_device(device, threads)
@@ -377,7 +385,7 @@ def part_job(
             device=settings["device"], threads=threads, role="search", tensors=cache[steps],
         )  # fmt: skip
         paths.append(partial / configuration / "metrics.json")
-    rows = summarize_search(paths, partial / "models.tsv")
+    rows = summarise_search(paths, partial / "models.tsv")
     if out.exists():
         shutil.rmtree(out)
     partial.rename(out)
@@ -396,7 +404,7 @@ def search_metrics(inputs: Sequence[str | Path]) -> list[Path]:
     return paths
 
 
-def summarize_search(metrics_paths: Sequence[str | Path], out_tsv: str | Path) -> list[dict]:
+def summarise_search(metrics_paths: Sequence[str | Path], out_tsv: str | Path) -> list[dict]:
     """One row per search model (columns :data:`SUMMARY_COLUMNS`), in the given order."""
     rows = []
     for path in metrics_paths:

@@ -14,7 +14,6 @@ grouped into jobs.
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 from typing import Mapping, Sequence
@@ -40,10 +39,10 @@ from neuromotor.explain.perturbation import (
     postprocess,
 )
 from neuromotor.io.eeg_mat import CHANNELS, STATES, EEGDataset, load_eeg_mat
-from neuromotor.io.store import atomic_file, open_store, read_arrays, write_arrays
+from neuromotor.io.store import open_store, read_arrays, write_arrays, write_json
 from neuromotor.io.tables import write_tsv
 from neuromotor.train.checkpoint import load_checkpoint, restore, save_checkpoint
-from neuromotor.train.runtime import derived_seed, select_device
+from neuromotor.train.runtime import derived_seed, setup_torch
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +71,7 @@ def write_dataset(out_mat: str | Path, out_json: str | Path, synthetic_cfg: Mapp
     counts = subject_counts(synthetic_cfg["scale"], synthetic_cfg["counts"])
     write_synthetic_eeg(out_mat, counts, effect, seed, synthetic_cfg["noise_uv"])
     description = {"seed": seed, "counts": counts, "noise_uv": synthetic_cfg["noise_uv"], "effect": effect.as_dict()}
-    with atomic_file(out_json) as tmp:
-        Path(tmp).write_text(json.dumps(description, indent=2) + "\n")
+    write_json(out_json, description)
     log.info("wrote %s: %d epochs, subjects %s, planted %s", out_mat, sum(counts), counts, effect)
 
 
@@ -89,11 +87,19 @@ def _subject_split(dataset: EEGDataset, subject: int) -> tuple[EEGDataset, EEGDa
 
 
 def train_subject(
-    dataset_path: str, model: str, subject: int, train_cfg: Mapping, seed: int, device: str, out: Mapping[str, str]
+    dataset_path: str,
+    model: str,
+    subject: int,
+    train_cfg: Mapping,
+    seed: int,
+    device: str,
+    out: Mapping[str, str],
+    threads: int | None = None,
 ) -> None:
     """Train ``model`` with ``subject`` held out; write ``out['honest']``, ``out['best_test_epoch']`` (checkpoints),
-    ``out['epochs']`` and ``out['predictions']`` (TSV)."""
-    device = select_device(device)
+    ``out['epochs']`` and ``out['predictions']`` (TSV). ``device`` and ``threads``: the job's
+    (:func:`neuromotor.train.runtime.setup_torch`)."""
+    device = setup_torch(device, threads)
     settings = TrainSettings(**{key: train_cfg[key] for key in ("epochs", "batch_size", "lr", "bn_eval")})
     train, test = _subject_split(load_eeg_mat(dataset_path), subject)
     x_train, x_test = as_input(train.data, device), as_input(test.data, device)
@@ -176,10 +182,11 @@ def probe_subject(
     seed: int,
     device: str,
     out_store: str,
+    threads: int | None = None,
 ) -> None:
     """Freeze the model's BatchNorms (statistics of the held-out subject, or of the training subjects with
     ``bn_eval: train_stats``), predict, and measure the logit drops of the perturbation test on every sample."""
-    device = select_device(device)
+    device = setup_torch(device, threads)
     train, test = _subject_split(load_eeg_mat(dataset_path), subject)
     network = load_model(checkpoint, model, device)
     x_test = as_input(test.data, device)
@@ -275,6 +282,7 @@ def attribute_subject(
     out_store: str,
     out_perturbation: str,
     out_deletion: str,
+    threads: int | None = None,
 ) -> None:
     """Heatmaps of ``methods`` for every sample of the held-out subject, explained class = predicted state (spec
     §4.1), with their perturbation correlations (§5) and deletion test (§7).
@@ -283,7 +291,7 @@ def attribute_subject(
     """
     from neuromotor.explain.attribution import attribute  # Captum and zennit load only in the jobs that use them
 
-    device = select_device(device)
+    device = setup_torch(device, threads)
     _, test = _subject_split(load_eeg_mat(dataset_path), subject)
     probe = read_probe(probe_store)
     if len(probe["label"]) != len(test.state) or not np.array_equal(probe["label"], test.state):

@@ -34,6 +34,8 @@ class ModelSpec:
     activation: str = "relu"
     convs: tuple[tuple[int, int, int, int], ...] = ()
 
+    # What the family decides, in one place (planning, training and models read these, never the family itself):
+
     @property
     def softmax(self) -> bool:
         """Whether predictions and the training loss go through a softmax (MLPs, CNNs)."""
@@ -41,7 +43,18 @@ class ModelSpec:
 
     @property
     def trained_by_sgd(self) -> bool:
+        """Networks are trained by SGD (with the ``training`` schedule); SVMs are fitted by LinearSVC."""
         return self.family != "svm"
+
+    @property
+    def muscle_major(self) -> bool:
+        """The input layout: (N, 1, 1600) muscle-major for the 1-D CNNs, (N, 1600) time-major otherwise."""
+        return self.family == "cnn"
+
+    @property
+    def linear(self) -> bool:
+        """One Linear(1600, classes) layer (the SVMs' decision functions and ``MlpLinear``)."""
+        return self.family in ("svm", "linear")
 
 
 def _catalogue() -> dict[str, ModelSpec]:

@@ -41,9 +41,9 @@ def build_model(spec: ModelSpec | str, n_classes: int, generator: torch.Generato
     """
     spec = model_spec(spec) if isinstance(spec, str) else spec
     layers: list[nn.Module] = []
-    if spec.family in ("svm", "linear"):
+    if spec.linear:
         layers.append(nn.Linear(N_FEATURES, n_classes))
-    elif spec.family == "mlp":
+    elif not spec.convs:  # an MLP
         activation = nn.Tanh if spec.activation == "tanh" else nn.ReLU
         width = N_FEATURES
         for _ in range(spec.depth - 1):
@@ -65,7 +65,7 @@ def model_input(spec: ModelSpec, cycles: np.ndarray, dtype: torch.dtype = torch.
     """Cycles (N, 200, 8) in the model's input layout: (N, 1600) time-major, or (N, 1, 1600) muscle-major (CNN)."""
     cycles = np.asarray(cycles)
     n = cycles.shape[0]
-    if spec.family == "cnn":
+    if spec.muscle_major:
         flat = cycles.transpose(0, 2, 1).reshape(n, 1, N_FEATURES)
     else:
         flat = cycles.reshape(n, N_FEATURES)
@@ -76,7 +76,7 @@ def to_time_muscle(spec: ModelSpec, values: np.ndarray) -> np.ndarray:
     """Inverse of :func:`model_input` for arrays in the model's input layout (relevance, bounds) → (N, 200, 8)."""
     values = np.asarray(values)
     n = values.shape[0]
-    if spec.family == "cnn":
+    if spec.muscle_major:
         return np.ascontiguousarray(values.reshape(n, N_MUSCLES, N_TIME).transpose(0, 2, 1))
     return values.reshape(n, N_TIME, N_MUSCLES)
 

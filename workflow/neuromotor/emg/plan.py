@@ -254,7 +254,7 @@ def target_paths(cfg: Mapping) -> list[str]:
 def run_params(cfg: Mapping, model: str) -> dict:
     """The config a model run depends on (SVM runs do not depend on the network schedule)."""
     params = {"split_seed": cfg["split_seed"], "data": {"equalize_population": cfg["data"]["equalize_population"]}}
-    if MODELS[model].family != "svm":
+    if MODELS[model].trained_by_sgd:
         params["training"] = cfg["training"]
     return params
 

@@ -13,7 +13,6 @@ repetition), never from the job layout; outputs are written atomically.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from pathlib import Path
@@ -39,18 +38,13 @@ from neuromotor.emg.train import Schedule, accuracy, feature_bounds, fit_svm, l1
 from neuromotor.errors import DataFormatError
 from neuromotor.explain.lrp import TARGETS, as_float64, relevance_key, relevance_maps, rules_for
 from neuromotor.io.emg_mat import MUSCLES, EmgRecording, load_emg_mat, load_emg_subset
-from neuromotor.io.store import atomic_directory, atomic_file, write_array, write_arrays
+from neuromotor.io.store import atomic_directory, write_array, write_arrays, write_json
 from neuromotor.train.checkpoint import save_checkpoint
-from neuromotor.train.runtime import configure_torch, derived_seed, select_device
+from neuromotor.train.runtime import derived_seed, setup_torch
 
 log = logging.getLogger(__name__)
 
 RELEVANCE_ATTRS = {"axes": ["cycle", "time", "muscle"], "units": "relevance (logit units)", "muscles": list(MUSCLES)}
-
-
-def _write_json(path: str | Path, payload) -> None:
-    with atomic_file(path) as tmp:
-        Path(tmp).write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -74,7 +68,7 @@ def experiment_folds(
 
 def fit_fold(spec, fold: Fold, n_classes: int, schedule: Schedule | None, seed: int, device: torch.device):
     """Fit one fold's model; returns (logits model, training history)."""
-    if spec.family == "svm":
+    if not spec.trained_by_sgd:
         layer = fit_svm(model_input(spec, fold.x_train, torch.float64).numpy(), fold.y_train, spec.C, n_classes,
                         seed=seed)
         return torch.nn.Sequential(layer), []
@@ -142,8 +136,7 @@ def run_model(
         experiment, train, test, emg_cfg["split_seed"], emg_cfg["data"]["equalize_population"]
     )
     schedule = Schedule.from_config(emg_cfg["training"]) if spec.trained_by_sgd else None
-    device = select_device(emg_cfg["training"]["device"]) if spec.trained_by_sgd else torch.device("cpu")
-    configure_torch(threads, device)
+    device = setup_torch(emg_cfg["training"]["device"] if spec.trained_by_sgd else "cpu", threads)
     scores = []
     with atomic_directory(out_relevance) as tmp_store, atomic_directory(out_checkpoints) as tmp_checkpoints:
         root = zarr.open_group(store=str(tmp_store), mode="w", zarr_format=3)
@@ -169,7 +162,7 @@ def run_model(
                            "n_test": int(len(fold.y_test)), "history": history})
             log.info("%s %s %s: accuracy %.4f", experiment.name, spec.name, fold.name, outputs["acc"])
     accuracies = np.array([s["acc"] for s in scores])
-    _write_json(out_scores, {
+    write_json(out_scores, sort_keys=True, payload={
         "experiment": experiment.name, "model": spec.name, "family": spec.family, "n_classes": len(participants),
         "folds": scores, "acc_mean": float(accuracies.mean()), "acc_std": float(accuracies.std()),
         "device": str(device), "seconds": time.perf_counter() - started,
@@ -256,7 +249,7 @@ def run_subsample_chunk(
 ) -> None:
     """One job of the subject-count sweep: :func:`subset_signatures` of its subsets (or, with ``subset_files``,
     :func:`subset_signatures_from_files`), written to ``out_store``."""
-    configure_torch(1)
+    setup_torch("cpu", 1)
     task_id = plan.TASKS[task][0]
     model = emg_cfg["signatures"]["model"]
     items = np.asarray(items, dtype=np.int64).reshape(-1, 3)

@@ -2,10 +2,10 @@
 
 1. :func:`write_synthetic` — the stand-in condition files (original ``.mat`` layout) and the planted signatures.
 2. (fits and relevance: :mod:`neuromotor.emg.runs`)
-3. :func:`summarize_accuracy` — test accuracy per experiment, model and fold; mean ± std per model; figure.
+3. :func:`summarise_accuracy` — test accuracy per experiment, model and fold; mean ± std per model; figure.
 4. :func:`extract_signatures` — per participant of an experiment: mean normalised relevance, signature, figure.
 5. (subject-count subsets: :mod:`neuromotor.emg.runs`)
-6. :func:`summarize_robustness` — r vs number of participants against the baseline, the next-participant control and
+6. :func:`summarise_robustness` — r vs number of participants against the baseline, the next-participant control and
    within-configuration consistency; figure.
 7. :func:`compare_conditions` — participant signatures correlated between conditions; figure.
 
@@ -76,7 +76,7 @@ ACCURACY_COLUMNS = ("experiment", "model", "family", "fold", "n_test", "accuracy
 SUMMARY_COLUMNS = ("experiment", "model", "family", "n_folds", "accuracy_mean_pct", "accuracy_std_pct")
 
 
-def summarize_accuracy(score_files: Sequence[str], out_table: str, out_summary: str, out_figure: str) -> None:
+def summarise_accuracy(score_files: Sequence[str], out_table: str, out_summary: str, out_figure: str) -> None:
     """Per (experiment, model, fold) accuracies and their mean ± std (%) per (experiment, model); figure."""
     from neuromotor.plots.emg import plot_accuracy
 
@@ -198,7 +198,7 @@ def collect_subsamples(chunk_stores: Sequence[str], targets: Sequence[int], size
     return out
 
 
-def summarize_robustness(
+def summarise_robustness(
     task: str,
     chunk_stores: Sequence[str],
     baseline_store: str,

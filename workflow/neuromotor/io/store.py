@@ -62,6 +62,15 @@ def atomic_file(path: str | Path) -> Iterator[Path]:
     os.replace(partial, path)
 
 
+def write_json(path: str | Path, payload, *, sort_keys: bool = False) -> None:
+    """``payload`` as JSON indented by 2 spaces with a final newline, written atomically (:func:`atomic_file`);
+    ``sort_keys`` orders every mapping's keys (else they keep their order)."""
+    import json
+
+    with atomic_file(path) as tmp:
+        Path(tmp).write_text(json.dumps(payload, indent=2, sort_keys=sort_keys) + "\n")
+
+
 def _encode(values: np.ndarray) -> tuple[np.ndarray, dict]:
     values = np.asarray(values)
     if values.dtype.kind in "US":

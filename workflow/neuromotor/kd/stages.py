@@ -111,10 +111,9 @@ def _torch_setup(device: str, threads: int):
     (e.g. pooling backward)."""
     import torch
 
-    from neuromotor.train.runtime import configure_torch, select_device
+    from neuromotor.train.runtime import setup_torch
 
-    chosen = select_device(device)
-    configure_torch(threads, chosen, warn_only=True)
+    chosen = setup_torch(device, threads, warn_only=True)
     log.info("device %s, %d threads", chosen, torch.get_num_threads())
     return chosen
 

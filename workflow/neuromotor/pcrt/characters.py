@@ -24,9 +24,11 @@ from scipy.ndimage import gaussian_filter1d
 from scipy.interpolate import CubicSpline, PchipInterpolator
 
 from neuromotor.errors import ConfigError, DataFormatError
+from neuromotor.pcrt.layout import LABEL_LETTERS
 
-LETTERS: tuple[str, ...] = tuple("abcdeghlmnopqrsuvwyz")
-"""The 20 letters in label order: label ``k`` (1..20) is ``LETTERS[k - 1]``."""
+LETTERS: tuple[str, ...] = LABEL_LETTERS
+"""The 20 letters in label order: label ``k`` (1..20) is ``LETTERS[k - 1]`` (those of the dataset layout,
+:mod:`neuromotor.pcrt.layout`)."""
 
 TEMPLATE_FORMAT = "neuromotor.character_templates"
 SUPPORTED_TEMPLATE_VERSIONS = (1,)

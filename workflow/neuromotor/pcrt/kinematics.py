@@ -56,12 +56,6 @@ class Arm:
         return np.asarray(self.rest_posture_deg, dtype=float)
 
 
-def _rot_x(t: np.ndarray) -> np.ndarray:
-    c, s = np.cos(t), np.sin(t)
-    o, z = np.ones_like(t), np.zeros_like(t)
-    return np.stack([np.stack([o, z, z], -1), np.stack([z, c, -s], -1), np.stack([z, s, c], -1)], -2)
-
-
 def _rot_y(t: np.ndarray) -> np.ndarray:
     c, s = np.cos(t), np.sin(t)
     o, z = np.ones_like(t), np.zeros_like(t)
@@ -79,11 +73,6 @@ def shoulder_rotation(q_deg: np.ndarray) -> np.ndarray:
     q = np.deg2rad(np.asarray(q_deg, dtype=float))
     a, b, c = q[..., 0], q[..., 1], q[..., 2]
     return _rot_y(a) @ _rot_z(b) @ _rot_y(c - a)
-
-
-def elbow_position_shoulder(q_deg: np.ndarray, arm: Arm = Arm()) -> np.ndarray:
-    """Elbow position in the shoulder frame (cm), shape (..., 3), from joint angles (..., 4) in degrees."""
-    return shoulder_rotation(q_deg) @ np.array([0.0, -arm.upper_arm_cm, 0.0])
 
 
 def hand_position_shoulder(q_deg: np.ndarray, arm: Arm = Arm()) -> np.ndarray:

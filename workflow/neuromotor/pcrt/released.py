@@ -26,6 +26,7 @@ from neuromotor.errors import DataFormatError
 from neuromotor.io.deepdraw_hdf5 import PcrDatasetReader
 from neuromotor.io.store import atomic_directory, write_array
 from neuromotor.pcrt.dataset import ARRAY_ATTRS
+from neuromotor.pcrt.layout import DT_S, LABEL_LETTERS
 
 log = logging.getLogger(__name__)
 
@@ -34,11 +35,11 @@ LATENT_KEYS = ("size", "rot", "shear_x", "shear_y", "speed")
 MISSING = {"noise": -1.0, "n_attempts": -1, "source_index": -1, "repeat": -1}
 MISSING_ATTRS = {"missing": "not in the released file; -1 stands for unknown"}
 DEEPDRAW_ATTRS = {
-    "dt_s": 0.015,
+    "dt_s": DT_S,
     "muscle_quantity": "fiber_length",
     "muscle_model": "MoBL_ARMS_module5_scaleIK.osim",
     "muscle_backend": "opensim",
-    "label_letters": "a b c d e g h l m n o p q r s u v w y z",
+    "label_letters": " ".join(LABEL_LETTERS),
 }
 """What the released data were made with (spec pcrt.md §6, §9): MoBL-ARMS fiber lengths evaluated by OpenSim."""
 

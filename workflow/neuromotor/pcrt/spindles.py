@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-DT_S = 0.015
+from neuromotor.pcrt.layout import DT_S
 DEEPDRAW_LENGTH_GAIN = 2.0
 VELOCITY_GAIN = 4.3
 VELOCITY_EXPONENT = 0.6

@@ -14,7 +14,8 @@ from typing import Sequence
 import numpy as np
 
 from neuromotor.errors import ConfigError
-from neuromotor.io.store import atomic_file, read_arrays, write_arrays
+from neuromotor.io.store import read_arrays, write_arrays, write_json
+from neuromotor.pcrt.layout import DT_S, LABEL_LETTERS
 from neuromotor.pcrt.augment import LatentChoices
 from neuromotor.pcrt.dataset import (
     build_selection,
@@ -152,7 +153,7 @@ def make_surrogate(muscle_cfg: dict, seed: int, out: str | Path, report_out: str
         max_rmse_rel=settings["max_rmse_rel"],
         max_abs_rel=settings["max_abs_rel"],
     )
-    _write_json(report_out, report)
+    write_json(report_out, report, sort_keys=True)
     check_validation(report)
     surrogate.save(out)
 
@@ -259,18 +260,13 @@ def make_dataset(
         attrs={
             "seed": seed,
             "config_digest": config_digest,
-            "dt_s": 0.015,
+            "dt_s": DT_S,
             "muscle_quantity": pcrt_cfg["muscle"]["quantity"],
             "muscle_model": Path(pcrt_cfg["muscle"]["model_path"]).name,
             "muscle_backend": pcrt_cfg["muscle"]["backend"],
-            "label_letters": "a b c d e g h l m n o p q r s u v w y z",
+            "label_letters": " ".join(LABEL_LETTERS),
         },
     )
-
-
-def _write_json(path: str | Path, payload) -> None:
-    with atomic_file(path) as tmp:
-        Path(tmp).write_text(json.dumps(payload, indent=2, sort_keys=True) + "\n")
 
 
 def make_surrogate_report(
@@ -311,7 +307,7 @@ def make_surrogate_report(
         "uniform_postures": uniform,
         "trajectories": {**trajectories, "n_trajectories": int(n_chosen), "n_steps": int(len(postures))},
     }
-    _write_json(out, report)
+    write_json(out, report, sort_keys=True)
     check_validation(uniform)
     check_validation(trajectories)
 
@@ -376,5 +372,5 @@ def make_table_report(
         untrusted_cell_fraction=table.untrusted_fraction(),
         exact_muscles=list(settings["exact_muscles"]),
     )
-    _write_json(out, report)
+    write_json(out, report, sort_keys=True)
     check_tabulated(report)

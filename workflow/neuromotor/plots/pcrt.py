@@ -26,10 +26,9 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from neuromotor.pcrt.characters import LETTERS
 from neuromotor.pcrt.kinematics import JOINT_NAMES
+from neuromotor.pcrt.layout import DT_S
 from neuromotor.plots import check_keys, check_shape, new_figure, save_figure
 
-DT_S = 0.015
-"""Default time step (s) of the PCRT (spec §1)."""
 
 LATENT_NAMES = ("size", "rot", "shear_x", "shear_y", "speed", "noise")
 """Augmentation latents of spec §5, in the order they are drawn."""

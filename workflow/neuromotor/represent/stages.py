@@ -39,6 +39,8 @@ from neuromotor.represent.stats import score_quantile, scored
 log = logging.getLogger(__name__)
 
 WINDOW = 320
+"""The PCRT window the networks are built for (the default of :func:`fit_sets`; a job takes its dataset's own,
+:class:`neuromotor.pcrt.layout.DatasetLayout`)."""
 LAYER_CACHE_BYTES = 10**9
 """The units job keeps every layer in memory when they take at most this much, one layer at a time otherwise (and
 reads a layer above ``blocks.STREAM_BYTES`` from the store block by block)."""
@@ -223,11 +225,11 @@ def extract_network(
     """Activations of one model state on its test subset (``activations.zarr``; skipped when ``out_activations`` is
     None: the RDM-only analysis of experiment models) and RDM similarity of each of its layers to the oracle on the
     RDM sample (table + class-mean RDMs)."""
-    from neuromotor.train.runtime import select_device
+    from neuromotor.train.runtime import setup_torch
 
     network, config = load_model_state(model_dir, model["state"])
     input_key = config["input_key"]
-    torch_device = select_device(device)
+    torch_device = setup_torch(device)  # threads: the stage wrapper's
     batch = activations_cfg["batch_size"]
     if out_activations is not None:
         _store_activations(dataset, network, config, model, activations_cfg, torch_device, out_activations)
@@ -236,8 +238,14 @@ def extract_network(
 
 def _store_activations(dataset, network, config, model, activations_cfg, torch_device, out_activations) -> None:
     """Every layer's activations on the family's test subset, with the aligned kinematics."""
+    from neuromotor.pcrt.layout import DatasetLayout
+
     input_key = config["input_key"]
     batch = activations_cfg["batch_size"]
+    layout = DatasetLayout.from_store(dataset)
+    _, n_muscles, n_time = config["input_shape"]
+    layout.require(n_time, n_muscles, consumer=f"the network of {config.get('name', model)}", store=dataset)
+    window = layout.window
 
     n_test = act.split_length(dataset, "test")
     subset = act.test_subset(n_test, activations_cfg["fraction"][model["family"]], activations_cfg["seed"])
@@ -258,7 +266,7 @@ def _store_activations(dataset, network, config, model, activations_cfg, torch_d
                 array[start : start + len(values)] = values
             start += len(outputs[0])
         shapes = [tuple(array.shape[1:]) for array in layers]
-        strides = act.layer_strides(network, [shape[-1] for shape in shapes], WINDOW)
+        strides = act.layer_strides(network, [shape[-1] for shape in shapes], window)
         for k, (array, stride) in enumerate(zip(layers, strides)):
             array.attrs.update({"axes": ["trajectory", "channel", "row", "time"], "time_stride": stride})
         log.info("activations of %d trajectories, %d layers in %.1f s", n, len(layers),
@@ -274,7 +282,7 @@ def _store_activations(dataset, network, config, model, activations_cfg, torch_d
             write_array(group, name, values, chunk=256, attrs=kinvars_attrs if name == "kinvars" else None)
         root.attrs.update({**_model_row(model), "name": config.get("name", ""),
                            "configuration": config.get("configuration", ""), "input_key": input_key,
-                           "n_layers": len(layers), "time_stride": strides, "window": WINDOW,
+                           "n_layers": len(layers), "time_stride": strides, "window": window,
                            "layer_shapes": [list(shape) for shape in shapes], "split": "test",
                            "subset_fraction": activations_cfg["fraction"][model["family"]],
                            "subset_seed": activations_cfg["seed"]})  # fmt: skip
@@ -428,9 +436,11 @@ def fit_sets(
     labels: np.ndarray,
     sets: Sequence[TrajectorySet],
     threads: int = 1,
+    window: int = WINDOW,
 ) -> list[list[dict]]:
     """Tuning curves, label tuning and decoding of every layer on several trajectory sets, in one pass over each
     layer's channel blocks (units) plus its sample blocks (decoding) — a layer read from its store never whole.
+    ``window``: the time steps of the dataset's trajectories (the activations store's ``window``).
 
     ``layer(k)`` returns layer k's activations (n, C, H, T_k) of all stored trajectories, in memory or as a zarr
     array; ``strides`` the layers' cumulative temporal strides, ``labels`` (n,) the characters. The layer's kept
@@ -443,7 +453,7 @@ def fit_sets(
         source = layer(k)
         n, channels, rows, length = source.shape
         units = channels * rows
-        kept = kin.kept_time_indices(length, stride, WINDOW, sets[0].tuning_cfg["onset"],
+        kept = kin.kept_time_indices(length, stride, window, sets[0].tuning_cfg["onset"],
                                      sets[0].tuning_cfg["tcoff"] == "symmetric") if sets else []  # fmt: skip
         times = kin.sample_times(kept, stride)
         outs = []
@@ -583,7 +593,8 @@ def analyse_units(
                                                           [("vel", 1)])  # fmt: skip
     started = time.perf_counter()
     all_sets = list(plane_sets.values()) + list(height_sets.values())
-    fitted = fit_sets(layers_cache, store.strides, store.labels, all_sets, threads) if all_sets else []
+    window = int(store.attrs["window"])  # the dataset's (DatasetLayout), recorded by the network job
+    fitted = fit_sets(layers_cache, store.strides, store.labels, all_sets, threads, window) if all_sets else []
     log.info("tuning of %d units on %d plane subsets and %d plane heights in %.1f s", len(units["layer"]),
              len(plane_sets), len(height_sets), time.perf_counter() - started)  # fmt: skip
     by_set = dict(zip([("plane", p) for p in plane_sets] + list(height_sets), fitted))
@@ -741,9 +752,9 @@ def sweep_cka(
     searched configuration, on the family's activation subset of the test split (nothing is stored but the
     table: family, configuration, input key, layer, relative depth, n, CKA)."""
     from neuromotor.convnets.models import load_network
-    from neuromotor.train.runtime import select_device
+    from neuromotor.train.runtime import setup_torch
 
-    torch_device = select_device(device)
+    torch_device = setup_torch(device)  # threads: the stage wrapper's
     subset = act.test_subset(act.split_length(dataset, "test"), activations_cfg["fraction"][family],
                              activations_cfg["seed"])  # fmt: skip
     inputs = act.network_input(act.read_rows(dataset, "test", [input_key], subset)[input_key], input_key)

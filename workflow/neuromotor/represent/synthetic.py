@@ -15,9 +15,11 @@ from pathlib import Path
 import numpy as np
 
 from neuromotor.io.store import write_arrays
+from neuromotor.pcrt.layout import DT_S, LABEL_LETTERS, DatasetLayout
+from neuromotor.pcrt.muscles import MUSCLE_NAMES
 
 WINDOW = 320
-DT = 0.015
+DT = DT_S
 
 
 def synthetic_split(n: int, labels=range(1, 21), seed: int = 0, split: int = 0) -> dict[str, np.ndarray]:
@@ -76,4 +78,5 @@ def write_synthetic_dataset(path: str | Path, n_train: int, n_test: int, labels=
         "train": synthetic_split(n_train, labels, seed, split=0),
         "test": synthetic_split(n_test, labels, seed, split=1),
     }
-    write_arrays(path, groups, attrs={"synthetic": True, "dt_s": DT}, chunk=64)
+    layout = DatasetLayout(WINDOW, DT, LABEL_LETTERS, MUSCLE_NAMES)  # the root attributes of a real dataset
+    write_arrays(path, groups, attrs={"synthetic": True, **layout.store_attrs()}, chunk=64)

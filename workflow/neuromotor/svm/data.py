@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import itertools
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Sequence
@@ -57,10 +56,6 @@ def chunk_pairs(pairs: Sequence[tuple[int, int]], pairs_per_job: int) -> list[li
     if pairs_per_job < 1:
         raise ValueError(f"pairs_per_job must be at least 1, got {pairs_per_job}")
     return [list(pairs[k : k + pairs_per_job]) for k in range(0, len(pairs), pairs_per_job)]
-
-
-def n_chunks(n_pairs: int, pairs_per_job: int) -> int:
-    return math.ceil(n_pairs / pairs_per_job)
 
 
 def format_value(value) -> str:

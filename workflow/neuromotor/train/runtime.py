@@ -32,26 +32,30 @@ def derived_seed(seed: int, *identifiers: int | str) -> int:
     return int(np.random.SeedSequence(words).generate_state(1, np.uint64)[0] >> np.uint64(1))
 
 
-def configure_torch(
+def setup_torch(
+    device: str = "auto",
     threads: int | None = None,
-    device: torch.device | str = "cpu",
+    *,
     deterministic: bool = True,
     warn_only: bool = False,
-) -> None:
-    """Set up torch for one job on ``device``.
+) -> torch.device:
+    """Set up torch for one training or analysis job and return its device (:func:`select_device` of ``device``:
+    ``auto``, ``cpu`` or ``cuda``). The one set-up every job calls.
 
-    Limits torch's CPU threads to the job's share (``threads``; default: the environment's OMP_NUM_THREADS or all),
-    so a job gives the same numbers however many others run beside it. On a GPU, ``deterministic`` requests torch's
-    deterministic kernels (``warn_only``: warn instead of failing where a kernel has none) and disables cuDNN's
-    autotuner; ``deterministic=False`` lets cuDNN pick the fastest kernels instead. On the CPU nothing more is set:
-    the CPU kernels the project's networks use are deterministic (each study tests it), and the global flag would
-    cost every job about a second of imports (``torch._inductor``).
+    ``threads``: torch's CPU threads, the job's share, so a job gives the same numbers however many others run beside
+    it (None leaves them as they are). On a GPU, ``deterministic`` requests torch's deterministic kernels
+    (``warn_only``: warn instead of failing where a kernel has none) and disables cuDNN's autotuner;
+    ``deterministic=False`` lets cuDNN pick the fastest kernels instead. On the CPU nothing more is set: the CPU
+    kernels the project's networks use are deterministic (each study tests it), and the global flag would cost every
+    job about a second of imports (``torch._inductor``). Seeds stay with the code that draws (each model's
+    initialisation and batch order take their own derived seed: :func:`derived_seed`).
     """
-    threads = threads or int(os.environ.get("OMP_NUM_THREADS", "0")) or os.cpu_count() or 1
-    torch.set_num_threads(threads)
-    if torch.device(device).type != "cuda":
-        return
-    torch.backends.cudnn.benchmark = not deterministic
-    if deterministic:
-        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-        torch.use_deterministic_algorithms(True, warn_only=warn_only)
+    chosen = select_device(device)
+    if threads is not None:
+        torch.set_num_threads(max(1, int(threads)))
+    if chosen.type == "cuda":
+        torch.backends.cudnn.benchmark = not deterministic
+        if deterministic:
+            os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+            torch.use_deterministic_algorithms(True, warn_only=warn_only)
+    return chosen

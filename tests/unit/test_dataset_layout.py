@@ -1,0 +1,57 @@
+"""The PCRT dataset layout as data (neuromotor.pcrt.layout): read from a store, expected from the config, and the
+consumers' checks of it (another window fails at config validation, a store of another layout names itself)."""
+
+import numpy as np
+import pytest
+
+from neuromotor.config import validate_config
+from neuromotor.errors import ConfigError, DataFormatError
+from neuromotor.io.store import write_arrays
+from neuromotor.pcrt.layout import DT_S, LABEL_LETTERS, DatasetLayout
+from neuromotor.pcrt.muscles import MUSCLE_NAMES
+
+
+def write_store(path, window=320, n_muscles=25, attrs=None):
+    split = {"label": np.arange(1, 5, dtype=np.int32), "spindle_info": np.zeros((4, n_muscles, window, 2), np.float32)}
+    layout_attrs = {"dt_s": DT_S, "label_letters": " ".join(LABEL_LETTERS)}
+    write_arrays(path, {"train": split, "test": split}, attrs=layout_attrs if attrs is None else attrs)
+    return path
+
+
+def test_layout_of_a_store_and_of_the_config_agree(tmp_path):
+    store = write_store(tmp_path / "dataset.zarr")
+    layout = DatasetLayout.from_store(store)
+    assert layout == DatasetLayout.from_config(validate_config({})["pcrt"])
+    assert (layout.window, layout.dt_s, layout.n_labels, layout.n_muscles) == (320, 0.015, 20, 25)
+    assert layout.muscles == tuple(MUSCLE_NAMES) and layout.letters[10] == "o"  # label 11 is "o"
+    assert layout.duration_s == pytest.approx(4.8)
+    assert DatasetLayout.from_store(write_store(tmp_path / "long.zarr", window=400)).window == 400
+
+
+def test_stores_that_are_not_pcrt_datasets_name_what_they_lack(tmp_path):
+    lacks = r"bare\.zarr: not a PCRT dataset store \(lacks \['dt_s', 'label_letters'\]"
+    with pytest.raises(DataFormatError, match=lacks):
+        DatasetLayout.from_store(write_store(tmp_path / "bare.zarr", attrs={}))
+    with pytest.raises(DataFormatError, match="spindle_info has 24 muscles, its muscle names 25"):
+        DatasetLayout.from_store(write_store(tmp_path / "few.zarr", n_muscles=24))
+
+
+def test_a_consumer_built_for_another_layout_fails_naming_the_store(tmp_path):
+    store = write_store(tmp_path / "long.zarr", window=400)
+    layout = DatasetLayout.from_store(store)
+    assert layout.mismatch(320, 25, 20) == ["window 400 (expected 320)"]
+    built = r"long\.zarr: the convnets is built for another dataset layout: window 400"
+    with pytest.raises(DataFormatError, match=built):
+        layout.require(320, 25, consumer="the convnets", store=store)
+    from neuromotor.convnets.stages import check_dataset_layout
+
+    with pytest.raises(DataFormatError, match="window 400 .expected 320."):
+        check_dataset_layout(store)
+    check_dataset_layout(write_store(tmp_path / "ok.zarr"))
+
+
+def test_another_window_fails_at_config_validation():
+    """The networks take (C, 25, 320) inputs: a config with another window stops before any job runs."""
+    with pytest.raises(ConfigError, match="config key 'pcrt.assembly.window': 400 steps; the convnets"):
+        validate_config({"pcrt": {"assembly": {"window": 400}}})
+    validate_config({"pcrt": {"assembly": {"window": 320}}})
