@@ -76,7 +76,6 @@ STRUCTURE_PAIRS = 24  # random posture pairs of the separability and dependence 
 SEPARABLE_TOL_MM = 1e-6  # the four-posture sum test of separability (MoBL-ARMS: 2e-13 mm)
 DEPENDS_TOL_MM = 1e-9  # a path length changing by more than this depends on the joints changed
 MAP_MERGE_MM = 0.005  # path-length samples closer than this to the previous kept one are checked, not kept
-FUNCTION_TOL_MM = 1e-3  # the checked samples must match the map's interpolation to this (else: not a function)
 NODE_BLOCK = 2000  # postures per OpenSim task of the build
 
 
@@ -429,7 +428,7 @@ def map_from_samples(paths_mm: np.ndarray, values_mm: np.ndarray, tol_mm: float)
     """The :class:`LengthMap` of OpenSim samples and which muscles' quantity is not a function of the path length.
 
     Samples closer than ``MAP_MERGE_MM`` to the previously kept one are not kept but checked: the map must give
-    them within ``FUNCTION_TOL_MM``, else the muscle is flagged (and gets an empty map). Samples without a value
+    them within ``tol_mm``, else the muscle is flagged (and gets an empty map). Samples without a value
     (no equilibrium) are always kept, so the intervals next to them are untrusted (OpenSim decides there).
 
     Args:
@@ -452,7 +451,7 @@ def map_from_samples(paths_mm: np.ndarray, values_mm: np.ndarray, tol_mm: float)
         bad = ~(_interval_error(kx, ky) <= tol_mm) if len(kx) >= 2 else np.zeros(0, bool)  # NaN: untrusted
         check = LengthMap((kx,), (ky,), (bad,)).evaluate(x[~keep, None])[0][:, 0]
         checked = y[~keep]
-        failed.append(bool(np.any(np.abs(check - checked) > FUNCTION_TOL_MM)))  # a checked sample off the map
+        failed.append(bool(np.any(np.abs(check - checked) > tol_mm)))  # a checked sample off the map
         lengths.append(kx if not failed[-1] else kx[:0])
         values.append(ky if not failed[-1] else ky[:0])
         untrusted.append(bad if not failed[-1] else bad[:0])
