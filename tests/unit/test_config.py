@@ -16,6 +16,13 @@ def test_defaults_are_filled_in():
     assert len(config["pcrt"]["labels"]) == 20
 
 
+def test_schema_is_parsed_once_and_as_pyyaml_parses_it():
+    from neuromotor.config import SCHEMA_PATH, load_schema
+
+    assert load_schema() is load_schema()  # cached per process
+    assert load_schema() == yaml.safe_load(SCHEMA_PATH.read_text())  # libyaml's loader: the same result
+
+
 def test_shipped_configs_are_valid():
     load_config("config/config.yaml")  # the default run's files are all in the repository (or written by it)
     for path in sorted(Path("config").glob("[pv]a*/*.yaml")):  # paper and validation plans: data not shipped
