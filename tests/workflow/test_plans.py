@@ -38,7 +38,7 @@ def test_paper_deepdraw_plan_job_counts(tmp_path):
         "pcrt_dataset": 1,
         "pcrt_figures": 1,
         "svm_features": 4,
-        "svm_fit": 4 * 2 * 190,  # inputs x variants x pairs, one pair per job
+        "svm_fit": 4 * 2 * 19,  # inputs x variants x ceil(190 pairs / 10 per job)
         "svm_evaluate": 1,
         "svm_figures": 1,
     }
