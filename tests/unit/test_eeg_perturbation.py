@@ -1,4 +1,4 @@
-"""Perturbation test, post-processing and deletion test (spec eeg_interpretation.md §5-7) against brute-force and
+"""Perturbation test, post-processing and deletion test (Cui et al. 2023, Methods) against brute-force and
 closed-form references."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""Windowing, labels, pairing, folds and normalisation of the KD samples (spec kd.md §1.3-2), and the synthetic
-stand-in written in the original layout (§1.5)."""
+"""Windowing, labels, pairing, folds and normalisation of the KD samples (Zeng et al. 2022), and the synthetic
+stand-in written in the original layout (docs/studies.md)."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""The KD loss (spec kd.md §5) against its formula computed by hand, including the KLDivLoss 'mean' averaging over
+"""The KD loss (Zeng et al. 2022) against its formula computed by hand, including the KLDivLoss 'mean' averaging over
 batch x classes of the original."""
 
 import math

@@ -1,4 +1,4 @@
-"""The five KD networks for both modalities (spec kd.md §4): parameter counts, output and intermediate shapes,
+"""The five KD networks for both modalities (Zeng et al. 2022): parameter counts, output and intermediate shapes,
 non-negative logits where the original ends in a ReLU, a training step of every (network, modality), the
 original's initialisation, and the compute tables the job requests are based on."""
 

@@ -1,5 +1,6 @@
-"""Aggregation of the KD runs (spec kd.md §6-7): the original's subjects x folds matrices, per-subject means, the
-paper's table with exact Wilcoxon tests and MINDS against the other networks, on known accuracies."""
+"""Aggregation of the KD runs (Zeng et al. 2022, Table; docs/studies.md): the original's subjects x folds matrices,
+per-subject means, the paper's table with exact Wilcoxon tests and MINDS against the other networks, on known
+accuracies."""
 
 import math
 

@@ -1,4 +1,4 @@
-"""The exact Wilcoxon signed-rank test and the summaries of the KD table (spec kd.md §7)."""
+"""The exact Wilcoxon signed-rank test and the summaries of the KD table (Zeng et al. 2022, Table)."""
 
 import itertools
 import math

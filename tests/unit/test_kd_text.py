@@ -1,5 +1,6 @@
-"""Loaders and writers of the original KD text files (spec kd.md §1.2): exact round trips, and one clear error for
-every malformed file (wrong column or row count, ragged rows, text, non-finite values, unpaired subjects)."""
+"""Loaders and writers of the original KD text files (the files of Zeng et al. 2022): exact round trips, and one
+clear error for every malformed file (wrong column or row count, ragged rows, text, non-finite values, unpaired
+subjects)."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""The KD training protocol (spec kd.md §2-3, §5) on synthetic subjects: the ultrasound teacher beats the sEMG
+"""The KD training protocol (Zeng et al. 2022) on synthetic subjects: the ultrasound teacher beats the sEMG
 baseline, runs repeat exactly, both protocols are read from one run, and the training jobs write what the
 aggregation needs."""
 

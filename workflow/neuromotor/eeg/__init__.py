@@ -1,4 +1,4 @@
-"""Interpreting EEG drowsiness classifiers (spec eeg_interpretation.md; Cui et al. 2023).
+"""Interpreting EEG drowsiness classifiers (Cui et al. 2023).
 
 Leave-one-subject-out InterpretableCNN and EEGNet models (:mod:`~neuromotor.eeg.models`, :mod:`~neuromotor.eeg.train`)
 on the original ``dataset.mat`` or its synthetic stand-in (:mod:`~neuromotor.eeg.synthetic`), BatchNorm frozen for

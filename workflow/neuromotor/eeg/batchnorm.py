@@ -1,4 +1,4 @@
-"""BatchNorm handling of the EEG study (spec §2, §4.1).
+"""BatchNorm handling of the EEG study (Cui et al. 2023, Methods).
 
 The models' BatchNorms keep no running statistics: they normalise with the statistics of the batch they see, also in
 eval mode, and the original evaluates a held-out subject as one batch. For attribution, each BatchNorm is replaced by

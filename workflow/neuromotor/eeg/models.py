@@ -1,4 +1,4 @@
-"""The two EEG drowsiness classifiers of the spec (§3): InterpretableCNN (2,706 parameters) and the EEGNet variant
+"""The two EEG drowsiness classifiers of Cui et al. 2023: InterpretableCNN (2,706 parameters) and the EEGNet variant
 (1,714 parameters). Input (B, 1, 30, 384), output LogSoftmax over (alert, drowsy); :meth:`logits` gives the scores
 before it. Every BatchNorm normalises with the statistics of the batch it sees (``track_running_stats=False``), also
 in eval mode; :mod:`neuromotor.eeg.batchnorm` freezes them for attribution.
@@ -83,12 +83,12 @@ class ChannelConv2d(nn.Conv2d):
 
 
 class InterpretableCNN(nn.Module):
-    """Cui et al.'s InterpretableCNN (spec §3): pointwise (30, 1) conv → depthwise (1, 64) conv → ReLU → BatchNorm →
+    """Cui et al. 2023's InterpretableCNN: pointwise (30, 1) conv → depthwise (1, 64) conv → ReLU → BatchNorm →
     global average pool → linear → LogSoftmax. Shapes: (B, 1, 30, 384) → (B, 16, 1, 384) → (B, 32, 1, 321) → (B, 32)
     → (B, 2)."""
 
     activation_names = ("activ",)
-    """The activation modules whose backward the attribution methods modify (spec §4.1)."""
+    """The activation modules whose backward the attribution methods modify (Cui et al. 2023, Methods)."""
 
     def __init__(
         self,
@@ -117,7 +117,7 @@ class InterpretableCNN(nn.Module):
 
 
 class EEGNet(nn.Module):
-    """The spec's EEGNet variant (§3), hard-wired to 30 channels: temporal conv (1, 64) → BN → depthwise spatial conv
+    """Cui et al. 2023's EEGNet variant, hard-wired to 30 channels: temporal conv (1, 64) → BN → depthwise spatial conv
     (30, 1) → BN → ELU → avg-pool 4 → dropout → depthwise temporal conv (1, 16), no pointwise → BN → ELU → avg-pool 8
     → dropout (the same module) → linear. Shapes: (B, 8, 30, 385) → (B, 16, 1, 385) → 96 → 97 → 12 → 192 → 2.
 
@@ -247,7 +247,7 @@ MODELS = {"interpretable_cnn": InterpretableCNN, "eegnet": EEGNet}
 """Model names of the config (``eeg.models``) and their classes."""
 
 PARAMETER_COUNTS = {"interpretable_cnn": 2706, "eegnet": 1714}
-"""Trainable parameters per model (spec §3)."""
+"""Trainable parameters per model (Cui et al. 2023)."""
 
 
 def build_model(name: str) -> nn.Module:

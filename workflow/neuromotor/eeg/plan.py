@@ -15,7 +15,7 @@ from neuromotor.io.eeg_mat import CHANNELS, N_TIMES
 
 EEG_DIR = "results/eeg"
 PROTOCOLS = ("honest", "best_test_epoch")
-"""Evaluation protocols (spec §2): the final epoch's model, the best held-out epoch's (optimistic)."""
+"""Evaluation protocols (Cui et al. 2023, Methods): the final epoch's model, the best held-out epoch's (optimistic)."""
 TABLES = ("accuracy", "perturbation", "deletion", "summary", "ranking")
 FIGURES = ("accuracy", "ranking", "topomaps")
 

@@ -1,5 +1,5 @@
-"""Summary tables and report figures of the EEG study (stages 5 and 6 of :mod:`neuromotor.eeg.stages`; spec
-eeg_interpretation.md §8, §9). Only numpy, zarr, matplotlib and mne: the summary and figure jobs load no torch.
+"""Summary tables and report figures of the EEG study (stages 5 and 6 of :mod:`neuromotor.eeg.stages`; Cui et al.
+2023, Figures; docs/studies.md). Only numpy, zarr, matplotlib and mne: the summary and figure jobs load no torch.
 
 - :func:`summarise` — merged per-sample tables, per-(model, method) summaries, the ranking of methods across
   subjects, LOSO accuracies under both protocols, mean channel relevance per method.

@@ -1,4 +1,4 @@
-"""The EEG interpretation stages: config sections and paths in, files out (spec eeg_interpretation.md §9).
+"""The EEG interpretation stages: config sections and paths in, files out (docs/studies.md).
 
 1. :func:`write_dataset` — the synthetic ``dataset.mat`` (original layout) and its planted effect (JSON).
 2. :func:`train_subject` — one (model, held-out subject): both protocols' weights, per-epoch history, predictions.
@@ -284,8 +284,8 @@ def attribute_subject(
     out_deletion: str,
     threads: int | None = None,
 ) -> None:
-    """Heatmaps of ``methods`` for every sample of the held-out subject, explained class = predicted state (spec
-    §4.1), with their perturbation correlations (§5) and deletion test (§7).
+    """Heatmaps of ``methods`` for every sample of the held-out subject, explained class = predicted state
+    (Cui et al. 2023, Methods), with their perturbation correlations and deletion test.
 
     ``cfg`` holds the sections ``attribution``, ``postprocess`` and ``deletion`` of ``eeg``.
     """

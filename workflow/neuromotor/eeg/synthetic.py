@@ -1,4 +1,4 @@
-"""A synthetic stand-in for ``dataset.mat`` with a planted, known drowsiness effect (spec §1.2).
+"""A synthetic stand-in for ``dataset.mat`` with a planted, known drowsiness effect (docs/studies.md).
 
 Every epoch (30 channels × 384 samples at 128 Hz, µV) is spatially smooth pink noise plus white sensor noise. Drowsy
 epochs carry in addition one oscillation burst on the planted channels: a sine of random frequency within the planted
@@ -20,7 +20,7 @@ import numpy as np
 from neuromotor.io.eeg_mat import CHANNELS, N_TIMES, SFREQ, EEGDataset, eeg_info, write_eeg_mat
 
 SUBJECT_COUNTS = (188, 132, 150, 148, 224, 166, 102, 264, 314, 108, 226)
-"""Epochs per subject 1..11 of the original file (spec §1.1, unverified; sum 2022)."""
+"""Epochs per subject 1..11 of the original file (Cui et al. 2023, unverified; sum 2022)."""
 
 
 @dataclass(frozen=True)

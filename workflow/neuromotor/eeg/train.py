@@ -1,4 +1,4 @@
-"""Leave-one-subject-out training of the EEG classifiers (spec §2) and their evaluation protocols.
+"""Leave-one-subject-out training of the EEG classifiers (Cui et al. 2023, Methods) and their evaluation protocols.
 
 One model per (architecture, held-out subject): Adam (lr 1e-3), batches of 50 drawn in a shuffled order, NLLLoss on
 the LogSoftmax output, float64, a fixed number of epochs, no validation set. After every epoch the held-out subject
@@ -34,7 +34,7 @@ BN_EVAL = ("batch", "train_stats")
 
 @dataclass(frozen=True)
 class TrainSettings:
-    """The spec's recipe (§2); ``stats_batch`` only bounds memory when gathering BatchNorm statistics."""
+    """Cui et al. 2023's recipe (Methods); ``stats_batch`` only bounds memory when gathering BatchNorm statistics."""
 
     epochs: int = 11
     batch_size: int = 50

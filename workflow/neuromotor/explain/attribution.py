@@ -1,5 +1,4 @@
-"""Seven attribution methods for classifiers with LogSoftmax output, plus a random control (spec
-eeg_interpretation.md §4).
+"""Seven attribution methods for classifiers with LogSoftmax output, plus a random control (Cui et al. 2023, Methods).
 
 Every method explains ``f(x) = output[target]`` of a model whose output does not depend on the other samples of the
 batch (freeze BatchNorms first: :func:`neuromotor.eeg.batchnorm.freeze`). ``g(x) = ∂f/∂x``; ``g̃`` is the gradient

@@ -1,4 +1,4 @@
-"""Layer-wise relevance propagation with zennit: the rule configurations of the EMG study (spec emg_signatures §5).
+"""Layer-wise relevance propagation with zennit: the rule configurations of the EMG study (Aeles et al. 2021, Methods).
 
 A configuration assigns a rule to every weighted layer of a logits model (Linear, Conv; activations and flatten pass
 relevance unchanged):
@@ -21,7 +21,7 @@ configuration               first weighted layer other convs  dense  models
 the output is z ⊙ onehot(class): ``act`` explains the true class, ``dom`` the predicted one (argmax of the logits).
 Everything runs in float64 on a copy of the model. zB needs per-feature bounds shaped like the first layer's input.
 
-:func:`composite` is the zennit composite of one configuration (the mapping of spec §5.4); :func:`relevance_maps`
+:func:`composite` is the zennit composite of one configuration (the mapping below); :func:`relevance_maps`
 computes many configurations and class choices with the same zennit rules in two stages that share work (see there).
 """
 
@@ -60,7 +60,7 @@ def has_conv(model: nn.Module) -> bool:
 
 
 def rules_for(model: nn.Module) -> tuple[str, ...]:
-    """The configurations of spec §5.2 that apply to ``model`` (2 for dense models, 9 with convolutions)."""
+    """The configurations of Aeles et al. 2021 that apply to ``model`` (2 for dense models, 9 with convolutions)."""
     return CONV_RULES if has_conv(model) else DENSE_RULES
 
 

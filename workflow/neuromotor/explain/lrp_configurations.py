@@ -1,4 +1,4 @@
-"""The names of the LRP rule configurations and class targets of the EMG study (spec emg_signatures §5), without
+"""The names of the LRP rule configurations and class targets of the EMG study (Aeles et al. 2021, Methods), without
 torch or zennit, so that planning (neuromotor.emg.plan) can count the relevance maps. The rules themselves are in
 :mod:`neuromotor.explain.lrp`."""
 

@@ -1,4 +1,4 @@
-"""Names of the attribution methods of the EEG study (spec eeg_interpretation.md §4.2), importable without torch."""
+"""Names of the attribution methods of the EEG study (Cui et al. 2023, Methods), importable without torch."""
 
 METHODS = (
     "saliency",

@@ -1,4 +1,4 @@
-"""Faithfulness tests of heatmaps and their post-processing (spec eeg_interpretation.md §5–7).
+"""Faithfulness tests of heatmaps and their post-processing (Cui et al. 2023, Methods).
 
 - Perturbation test (raw heatmaps H): zero a patch of one channel (5 lengths × 100 random patches) or a whole
   channel, and correlate the relevance inside it (sum of H; time-mean for channels) with the drop of the explained
@@ -137,7 +137,7 @@ def perturbation_scores(
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# post-processing (order matters, spec §6)
+# post-processing (order matters, Cui et al. 2023, Methods)
 
 
 @dataclass(frozen=True)
@@ -185,7 +185,7 @@ def postprocess(heatmaps: np.ndarray, settings: PostProcessing = PostProcessing(
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# deletion test (spec §7)
+# deletion test (Cui et al. 2023, Methods)
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Readers and writers of the original DeepDraw HDF5 files (spec pcrt.md §4 and §10).
+"""Readers and writers of the original DeepDraw HDF5 files (Sandbrink et al. 2023, Methods; docs/data.md).
 
 Files (h5py, one dataset per key at the root, float64, uncompressed unless noted):
 

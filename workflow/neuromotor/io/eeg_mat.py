@@ -1,5 +1,5 @@
-"""Reader and writer of the EEG driver drowsiness dataset ``dataset.mat`` (figshare 14273687; spec
-eeg_interpretation.md §1.1), and its conversion to :class:`mne.EpochsArray`.
+"""Reader and writer of the EEG driver drowsiness dataset ``dataset.mat`` (figshare 14273687; Cui et al. 2023),
+and its conversion to :class:`mne.EpochsArray`.
 
 Layout of the original file (MATLAB v5/v7, ``scipy.io.loadmat``-readable):
 

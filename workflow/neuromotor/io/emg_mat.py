@@ -1,4 +1,4 @@
-"""The EMG ``.mat`` files of Aeles et al. 2021 (spec emg_signatures.md §1.2): loader and writer.
+"""The EMG ``.mat`` files of Aeles et al. 2021 (the layout of its public code): loader and writer.
 
 One file holds one condition (e.g. ``Data_Pedalling_150W_Baseline_Day1.mat``) with three keys:
 
@@ -173,7 +173,7 @@ def write_emg_mat(
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# The original subject-count subsets (spec §7.1): Robustness/<Task>/Data_<Task>_Baseline_Day1_P{k}_N{m}_S{n}.mat
+# The original subject-count subsets (Aeles et al. 2021): Robustness/<Task>/Data_<Task>_Baseline_Day1_P{k}_N{m}_S{n}.mat
 
 SUBSET_TASKS = {"pedalling": "Pedalling", "walking": "Walking"}
 """Task → the ``<Task>`` part of the original subset folder and file names."""
@@ -203,7 +203,7 @@ class EmgSubset:
 
 
 def load_emg_subset(path: str | Path, target: int, size: int, min_cycles: int = 10) -> EmgSubset:
-    """Read one original subset file (spec §7.1) and check its layout against (target k, size N).
+    """Read one original subset file (Aeles et al. 2021, Methods) and check its layout against (target k, size N).
 
     The file has the keys of a condition file, all label columns of the baseline file, and the label columns of
     participants 1 and k swapped, so the target's cycles are in the first column.

@@ -1,4 +1,4 @@
-"""The original text files of the hybrid sEMG / A-mode ultrasound dataset (spec kd.md §1.2): readers and writers.
+"""The original text files of the hybrid sEMG / A-mode ultrasound dataset (Zeng et al. 2022): readers and writers.
 
 Both formats are comma-separated numbers without a header:
 

@@ -1,4 +1,4 @@
-"""Reader and writer of the UCI Character Trajectories MATLAB file (spec pcrt.md §2.1).
+"""Reader and writer of the UCI Character Trajectories MATLAB file (UCI Machine Learning Repository).
 
 Layout of the original file (MATLAB v5, ``scipy.io.loadmat``-readable; DeepDraw calls it ``uci_dataset.mat``):
 

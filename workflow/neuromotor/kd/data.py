@@ -1,4 +1,4 @@
-"""Samples of the KD study: windowing, labels, pairing of the modalities, normalisation, folds (spec kd.md §1.3-2).
+"""Samples of the KD study: windowing, labels, pairing of the modalities, normalisation, folds (Zeng et al. 2022).
 
 A subject's recording is ``trials`` trials; each trial holds ``gestures`` gesture slots of ``slot_windows`` 100-ms
 frames, then rest, ``trial_windows`` frames in all. From every slot the frames ``first_window`` ..

@@ -1,4 +1,4 @@
-"""The knowledge-distillation loss of the original (spec kd.md §5).
+"""The knowledge-distillation loss of the original (Zeng et al. 2022).
 
     L = (1 - alpha) CE(z_s, y) + alpha T^2 KL,
     KL = sum_b sum_c p_bc (log p_bc - log q_bc) / D,   p = softmax(z_t / T),  log q = log_softmax(z_s / T),

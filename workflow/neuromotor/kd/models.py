@@ -1,4 +1,4 @@
-"""The five networks of the KD study, each for both modalities (spec kd.md §4).
+"""The five networks of the KD study, each for both modalities (Zeng et al. 2022).
 
 Inputs are (B, 1, 4, W): 4 sensor channels (sEMG electrodes or ultrasound transducers) x W time or depth samples,
 W = 256 for sEMG and 1024 for ultrasound. Every network returns (B, 20) raw scores (logits); those of MINDS and
@@ -35,7 +35,7 @@ def _check_modality(modality: str) -> int:
 
 
 class EUNet(nn.Module):
-    """Three 2-D convolutions without batch norm, then a two-layer head (spec §4.1).
+    """Three 2-D convolutions without batch norm, then a two-layer head (Zeng et al. 2022).
 
     conv1 1->32 (3, k) with k = 20 (EMG) / 16 (US), max-pool (1, k); conv2 32->64 3x3, max-pool (1, 2); conv3
     64->128 3x3 unpadded; dropout, Linear(F, 128), ReLU, dropout, Linear(128, 20). F = 1024 (EMG), 7680 (US).
@@ -88,7 +88,7 @@ class _MultiKernelStream(nn.Sequential):
 
 
 class MKCNN(nn.Module):
-    """Multi-kernel CNN (spec §4.2): five streams with first kernels 11..51 concatenated (320 channels), a 1x1
+    """Multi-kernel CNN (Zeng et al. 2022): five streams with first kernels 11..51 concatenated (320 channels), a 1x1
     fusion to 128, two depthwise stages (the second padded on both axes, so the height grows 1 -> 3), three dense
     layers. Streams give (320, 2, 8) for EMG and (320, 2, 32) for US; the flatten sees (128, 3, 2) / (128, 3, 8)."""
 
@@ -152,7 +152,7 @@ class _SensorStream(nn.Sequential):
 
 
 class MSCNN(nn.Module):
-    """Multi-stream CNN (WeiNet, spec §4.3): one 1-D stream per sensor channel, concatenated, three dense layers
+    """Multi-stream CNN (WeiNet, Zeng et al. 2022): one 1-D stream per sensor channel, concatenated, three dense layers
     with batch norm. EMG: filters 32/32/64, lengths 256 -> 37 -> 6, dense 1536 -> 256 -> 64 -> 20; US: filters
     64/64/64, 1024 -> 147 -> 21, dense 5376 -> 512 -> 128 -> 20."""
 
@@ -215,7 +215,7 @@ def _conv_bn_relu(conv: type[nn.Module], norm: type[nn.Module], c_in: int, c_out
 
 
 class XceptionTime(nn.Module):
-    """XceptionTime (spec §4.4) on (B, 4, W) (sensors as channels): Block(4, 16, 32), ReLU, Block(128, 64, 128),
+    """XceptionTime (Zeng et al. 2022) on (B, 4, W) (sensors as channels): Block(4, 16, 32), ReLU, Block(128, 64, 128),
     ReLU, adaptive average pool to 50 (EMG) / 200 (US) steps, 1x1 convs 512 -> 256 -> 128 -> 20 each with batch
     norm and ReLU, global average pool. Logits are non-negative (final ReLU, as the original)."""
 
@@ -241,7 +241,7 @@ class XceptionTime(nn.Module):
 
 
 class DiverseFocusModule(nn.Module):
-    """Four parallel paths c_in -> nf each (spec §4.5), concatenated to 4 nf; width strided by ``stride``:
+    """Four parallel paths c_in -> nf each (Zeng et al. 2022), concatenated to 4 nf; width strided by ``stride``:
 
     1. conv (3, 1) across sensors, then depthwise conv (1, 15) along time (strided);
     2. max-pool (1, 3) (strided), then conv (3, 1);
@@ -290,7 +290,7 @@ class DiverseFocusBlock(nn.Module):
 
 
 class MINDS(nn.Module):
-    """MINDS, the proposed network (spec §4.5): three diverse-focus blocks (filters 16, 64, 256 -> 64, 256, 1024
+    """MINDS, the proposed network (Zeng et al. 2022): three diverse-focus blocks (filters 16, 64, 256 -> 64, 256, 1024
     channels; shortcuts on blocks 2 and 3; strides 1, 1, 1 for EMG, 16, 2, 1 for US), adaptive average pool to
     (4, 50) (EMG) / (4, 32) (US), 1x1 convs 1024 -> 256 -> 128 -> 20 with batch norm and ReLU, global average
     pool. The trunk gives (1024, 4, 256) for EMG and (1024, 4, 32) for US. Logits are non-negative."""
@@ -335,7 +335,7 @@ def build_model(name: str, modality: str, n_classes: int = N_CLASSES) -> nn.Modu
 
 
 def init_weights(model: nn.Module) -> nn.Module:
-    """The original's initialisation of teachers and baselines (spec §3), in place: Linear Xavier-normal weights
+    """The original's initialisation of teachers and baselines (Zeng et al. 2022) in place: Linear Xavier-normal weights
     and zero bias; Conv2d Kaiming-normal weights (fan_out, ReLU gain), default bias; BatchNorm2d weight 1, bias 0.
     Conv1d and BatchNorm1d keep PyTorch's defaults."""
     for module in model.modules():

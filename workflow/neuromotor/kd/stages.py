@@ -1,4 +1,4 @@
-"""The KD workflow stages: config sections and paths in, files out (spec kd.md). Every output is written
+"""The KD workflow stages: config sections and paths in, files out (Zeng et al. 2022). Every output is written
 atomically.
 
 1. :func:`write_synthetic_subject` — a subject's EMG and US text files in the original layout (default config).

@@ -1,4 +1,4 @@
-"""Statistics of the KD study (spec kd.md §7): the paired, two-sided, exact Wilcoxon signed-rank test and the
+"""Statistics of the KD study (Zeng et al. 2022, Table): the paired, two-sided, exact Wilcoxon signed-rank test and the
 mean ± std summaries over subjects.
 
 The exact null distribution of the signed-rank sum is enumerated for the observed ranks (all 2^n sign patterns,

@@ -1,4 +1,4 @@
-"""A synthetic stand-in for the hybrid sEMG / A-mode ultrasound recordings (spec kd.md §1.5), written in the
+"""A synthetic stand-in for the hybrid sEMG / A-mode ultrasound recordings (docs/studies.md), written in the
 original text layout so that the real loaders read it.
 
 Per subject, every 100-ms frame belongs to a gesture slot (or to the rest at the end of a trial) and has an

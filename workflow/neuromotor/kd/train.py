@@ -1,4 +1,4 @@
-"""The training protocol of the KD study (spec kd.md §2-3, §5): AdamW, fixed epochs, the test fold evaluated
+"""The training protocol of the KD study (Zeng et al. 2022): AdamW, fixed epochs, the test fold evaluated
 after every epoch, and both checkpoints kept from one run:
 
 - ``paper`` protocol: the epoch with the best test accuracy (the original's optimistic selection; the first such
