@@ -1,4 +1,4 @@
-# PCRT convnets (spec convnets.md): search (run x family x configuration; or, for successive halving, run x family
+# PCRT convnets (Sandbrink et al. 2023): search (run x family x configuration; or, for successive halving, run x family
 # x rung x part) -> search tables -> final models (task x family x seed, the family's best ART configuration, with
 # their untrained controls) -> figures; the model sets of convnets.experiments (pinned, with controls) -> their tables.
 

@@ -1,4 +1,4 @@
-# EMG signatures (spec emg_signatures.md): condition files -> every (experiment, model): 10 folds (or one transfer
+# EMG signatures (Aeles et al. 2021): condition files -> every (experiment, model): 10 folds (or one transfer
 # part) with LRP relevance -> accuracy, per-participant signatures -> subject-count subsets -> robustness curves;
 # signatures compared across conditions.
 

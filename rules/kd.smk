@@ -1,4 +1,4 @@
-# Cross-modality knowledge distillation, A-mode ultrasound -> sEMG (spec kd.md): [synthetic text files] -> samples
+# Cross-modality knowledge distillation, A-mode ultrasound -> sEMG (Zeng et al. 2022): [synthetic text files] -> samples
 # per subject -> per (subject, fold, model): US teacher, sEMG student, sEMG student with KD -> matrices -> table.
 
 

@@ -1,4 +1,5 @@
-# PCRT dataset generation (spec pcrt.md): characters -> start points -> surrogate -> shards -> selection -> dataset.
+# PCRT dataset generation (Sandbrink et al. 2023): characters -> start points -> surrogate -> shards -> selection ->
+# dataset.
 
 
 include: "plan/pcrt.smk"

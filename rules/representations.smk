@@ -1,4 +1,4 @@
-# Representational analyses of the PCRT networks (spec representations.md): per model state (task, family, seed,
+# Representational analyses of the PCRT networks (Sandbrink et al. 2023): per model state (task, family, seed,
 # trained|untrained) the activations and RDMs (network job), then tuning, PDs, invariance, decoding, tSNE (units
 # job); CKA per (family, seed); input RDMs; summary tables with the trained-vs-untrained statistics; figures; and
 # the RDM-only analysis of the model sets named in representations.experiments (convnets.experiments).

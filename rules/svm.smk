@@ -1,4 +1,5 @@
-# Pairwise linear SVMs on the PCRT inputs (spec svm.md): features -> fits (per input, variant, pairs) -> evaluation -> figures.
+# Pairwise linear SVMs on the PCRT inputs (Sandbrink et al. 2023): features -> fits (per input, variant, pairs) ->
+# evaluation -> figures.
 
 
 include: "plan/svm.smk"

@@ -1,4 +1,4 @@
-"""Write subject-count subsets in the original layout (spec emg_signatures.md §7.1):
+"""Write subject-count subsets in the original layout (Aeles et al. 2021, Methods):
 <out>/Robustness/<Task>/Data_<Task>_Baseline_Day1_P{k}_N{m}_S{n}.mat, for every target k, size N and repetition S.
 
 From an existing condition file (--data), or from the workflow's synthetic stand-in (planted signature regions

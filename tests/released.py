@@ -1,4 +1,4 @@
-"""Small files in the layout of DeepDraw's released pcr_dataset_{train,test}.hdf5 (spec pcrt.md §10), and a local
+"""Small files in the layout of DeepDraw's released pcr_dataset_{train,test}.hdf5 (docs/data.md), and a local
 HTTP server to publish files from (shared by the unit and workflow tests; nothing here touches the internet)."""
 
 from __future__ import annotations

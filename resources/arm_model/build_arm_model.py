@@ -6,9 +6,9 @@ Usage (with the project's Python environment)::
 
 The default output is ``neuromotor_arm.osim`` next to this script. The build is deterministic.
 
-Frames and units (spec pcrt.md §3, §6.1): the model's ground frame is the spec's *shoulder frame* with its origin at
-the glenohumeral joint centre: +x lateral (right arm), +y up, +z posterior (so -z is anterior: elbow flexion swings
-the hand toward -z). Lengths in metres, angles in radians (OpenSim units).
+Frames and units (Sandbrink et al. 2023, Methods): the model's ground frame is the PCRT's *shoulder frame* with its
+origin at the glenohumeral joint centre: +x lateral (right arm), +y up, +z posterior (so -z is anterior: elbow flexion
+swings the hand toward -z). Lengths in metres, angles in radians (OpenSim units).
 
 Kinematics, reproducing ``neuromotor.pcrt.kinematics`` exactly:
 
@@ -20,14 +20,14 @@ Kinematics, reproducing ``neuromotor.pcrt.kinematics`` exactly:
 - ``elbow`` (humerus -> forearm, 33 cm below the shoulder): Rx(elbow_flexion);
 - marker ``hand`` on the forearm 26 cm from the elbow, both links along -y at zero angles.
 
-Muscles: the 25 MoBL-ARMS names of spec §1, each a ``Thelen2003Muscle`` (equilibrium-capable, compliant tendon,
+Muscles: the 25 MoBL-ARMS names of the PCRT, each a ``Thelen2003Muscle`` (equilibrium-capable, compliant tendon,
 no pennation) with straight-line paths through plain path points only (no wrapping surfaces, no conditional points),
 so every length is a smooth function of the joint angles. Attachment points are rough anatomical landmarks; every
 path segment joins points whose distances from the joint it crosses differ enough that it never shrinks towards zero.
 Elbow flexors lie anterior and extensors posterior of the elbow such that, over 0-130 deg of flexion, the forearm
 attachment turns towards (flexors) or away from (extensors) the proximal point without passing it: lengths are
-monotonic. The rotator-cuff points were nudged (by up to about 2 cm) towards paths that the polynomial surrogate of
-spec §6.3 fits well, keeping their dependence on shoulder rotation.
+monotonic. The rotator-cuff points were nudged (by up to about 2 cm) towards paths that the polynomial surrogate
+(docs/decisions.md) fits well, keeping their dependence on shoulder rotation.
 Optimal fiber length and tendon slack length are derived from each muscle's path-length range over the joint-limit
 box, so that the normalised fiber length spans about [0.5, 1.5] there (see :func:`fiber_and_tendon_lengths`).
 """
@@ -158,7 +158,7 @@ def _add_joint(model, name, parent, location_in_parent, child, rotations) -> Non
 
 
 def add_skeleton(model: osim.Model) -> None:
-    """Add the bodies, joints, coordinate coupler and the ``hand`` marker reproducing spec §3 kinematics."""
+    """Add the bodies, joints, coordinate coupler and the ``hand`` marker reproducing ``neuromotor.pcrt.kinematics``."""
     ground = model.getGround()
     humphant0, humphant1 = _add_body(model, "humphant0"), _add_body(model, "humphant1")
     humerus, forearm = _add_body(model, "humerus"), _add_body(model, "forearm")
@@ -181,7 +181,7 @@ def add_skeleton(model: osim.Model) -> None:
 
 
 def set_coordinate_ranges(model: osim.Model) -> None:
-    """Ranges = spec §3 limits (rad), defaults = q0; the coupled coordinate mirrors elv_angle."""
+    """Ranges = the PCRT joint limits (rad), defaults = q0; the coupled coordinate mirrors elv_angle."""
     coordinates = model.updCoordinateSet()
     for name, low, high, default in zip(JOINT_NAMES, JOINT_MIN_DEG, JOINT_MAX_DEG, DEFAULT_POSTURE_DEG):
         coordinate = coordinates.get(name)

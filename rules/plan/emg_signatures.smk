@@ -85,8 +85,9 @@ def emg_subsample_runtime(wildcards, attempt):
     return emg_plan.subsample_runtime_min(EMG, len(EMG_CHUNKS[int(wildcards.chunk)]), attempt)
 
 
-# The paper's signature figures (spec §9: Figs. 1, 2, 4, 5/8, 6, 7) and the EMG-vs-relevance statistics (spec §6),
-# one job over the tasks whose baseline CV experiment runs (the config check guarantees at least one).
+# The paper's signature figures (Aeles et al. 2021, Figs. 1, 2, 4, 5/8, 6, 7) and the EMG-vs-relevance statistics (Aeles
+# et al. 2021, Methods), one job over the tasks whose baseline CV experiment runs (the config check guarantees at least
+# one).
 from neuromotor.emg import figures as emg_figures
 from neuromotor.io.emg_mat import subset_file_paths as emg_subset_file_paths
 
@@ -108,6 +109,6 @@ def emg_figure_output(name, path):
     figure = name.split("_")[0]
     if figure == "statistics":
         return report(path, caption="../workflow/report/emg_signatures_statistics.rst",
-                      category=EMG_FIGURE_CATEGORY, subcategory="Fig. 7 and §6 statistics")
+                      category=EMG_FIGURE_CATEGORY, subcategory="Fig. 7 and EMG-vs-relevance statistics")
     return report(path, caption=f"../workflow/report/{EMG_FIGURE_CAPTIONS[figure]}",
                   category=EMG_FIGURE_CATEGORY, subcategory=f"Fig. {figure[3:]}")

@@ -1,14 +1,14 @@
 """Benchmark of the EMG study's two expensive parts (not a pytest test; run: python tests/bench/bench_emg_lrp.py).
 
-1. **LRP relevance of the 1-D CNNs** (78 classes, every rule configuration of spec §5.2 for the true and the
+1. **LRP relevance of the 1-D CNNs** (78 classes, every rule configuration of Aeles et al. 2021 for the true and the
    predicted class = 18 maps per cycle, float64): the workflow's path (``neuromotor.explain.lrp.relevance_maps``:
    batches of cycles, the upper layers once per upper-layer rule, each distinct (cycle, class) once) against a
    straightforward loop that applies one zennit composite per cycle, configuration and class choice. Both give the
    same relevance (checked); reported as explained cycles per second (all 18 maps), with true != predicted class for
    every cycle (worst case) and with correct predictions (the study's accuracy is about 99 %).
-2. **One full subject-count sweep for one target participant** (spec §7.1: 20 sizes x 10 repetitions, each a 10-fold
-   CV of ``SvmLinearL2C1em2`` with ε-LRP of the target's cycles) on synthetic data of the paper's size (78
-   participants x 30 cycles), through ``neuromotor.emg.runs.subset_signatures``: wall and CPU time; ``--fit all``
+2. **One full subject-count sweep for one target participant** (Aeles et al. 2021, Methods: 20 sizes x 10 repetitions,
+   each a 10-fold CV of ``SvmLinearL2C1em2`` with ε-LRP of the target's cycles) on synthetic data of the paper's size
+   (78 participants x 30 cycles), through ``neuromotor.emg.runs.subset_signatures``: wall and CPU time; ``--fit all``
    fits every one-vs-rest classifier as the original did (``--fit target``, the default, only the target's).
 
 Options: ``--threads`` (torch threads, default 1 as in a workflow job), ``--samples`` (cycles for the batched path,

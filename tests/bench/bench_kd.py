@@ -1,4 +1,4 @@
-"""Benchmark of the KD stage (spec kd.md): prints, in one run,
+"""Benchmark of the KD stage (Zeng et al. 2022): prints, in one run,
 
 1. loading one full-scale subject (EMG 1,000,000 x 8, US 4,800 x 3,840 text): a re-creation of the original's
    pandas pipeline (read_csv, DataFrame z-score and max, zero rows appended, one window sliced per sample in a

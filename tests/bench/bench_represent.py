@@ -5,7 +5,8 @@ Activations: the paper's S network (``spatial_temporal_4_8-16-16-32_32-32-64-64_
 778 units; initial weights of seed 1, or a trained model folder with ``--model``) on the horizontal trajectories
 of a test split (the project's synthetic PCRT-like dataset by default, ``--dataset`` for a real
 ``dataset.zarr``). For every layer, the plane subset ``horall`` is split by trajectory (80/20, random state 42)
-and every unit is regressed on the 16 designs of spec §6 (4 feature sets × 4 models), on the kept time steps:
+and every unit is regressed on the 16 designs of Sandbrink et al. 2023, Figure 5 (4 feature sets × 4 models), on the
+kept time steps:
 
 (i)  original: for each unit and feature set, the original's ``tune_row_vel``: the four models' designs built
      from the unit's samples, rows with a NaN regressor dropped, ``np.linalg.lstsq`` on [X, 1], then RMSE, R²
@@ -14,13 +15,13 @@ and every unit is regressed on the 16 designs of spec §6 (4 feature sets × 4 m
 (ii) workflow: :func:`neuromotor.represent.stages.fit_layers` — exactly what a ``representations_units`` job runs:
      per layer, the samples of all units, the designs, one pass of sufficient statistics and all fits at once.
 
-Everything single-threaded and timed in CPU time of this process (``time.process_time``), so the ratio is per core
-and other processes on the machine do not distort it. Prints per layer and in total the times, the ratio and the
-largest |R²| difference (train and test, every unit and design; the units constant on all samples of a split,
-dead ReLUs, are counted: both score them 1). Then extrapolates the measured per-sample costs to the paper's plan (spec §6–§8: S, ST and LSTM,
-2 tasks × 5 seeds × trained/untrained, 4,000/2,000-trajectory subsets, both plane subsets and the 43 plane
-heights), also for the label tuning (``--label-units`` units through the original's LinearSVC per unit, and the
-vectorised ``auc`` method on all units).
+Everything single-threaded and timed in CPU time of this process (``time.process_time``), so the ratio is per core and
+other processes on the machine do not distort it. Prints per layer and in total the times, the ratio and the largest
+|R²| difference (train and test, every unit and design; the units constant on all samples of a split, dead ReLUs, are
+counted: both score them 1). Then extrapolates the measured per-sample costs to the paper's plan (Sandbrink et al. 2023,
+Figures 5 and 6: S, ST and LSTM, 2 tasks × 5 seeds × trained/untrained, 4,000/2,000-trajectory subsets, both plane
+subsets and the 43 plane heights), also for the label tuning (``--label-units`` units through the original's LinearSVC
+per unit, and the vectorised ``auc`` method on all units).
 
     python tests/bench/bench_represent.py [--trajectories 1000] [--dataset dataset.zarr] [--model folder]
 """
@@ -53,7 +54,7 @@ PAPER_NETWORKS = {
     "ST": Architecture("ST", 4, (8, 8, 32, 64), (), 7, 2, 7, 2),
     "LSTM": Architecture("LSTM", 3, (8, 16, 16), (), 5, 1, units=256),
 }
-"""The final analysed models of spec convnets.md §6 (2-channel input)."""
+"""The final analysed models of Sandbrink et al. 2023 (2-channel input)."""
 PAPER_SUBSET = {"S": 4000, "ST": 4000, "LSTM": 2000}
 PAPER_MODEL_STATES = 2 * 5 * 2  # tasks x seeds x (trained, untrained) per family
 HEIGHTS = {"horizontal": 26, "vertical": 17}

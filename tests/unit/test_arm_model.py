@@ -1,4 +1,4 @@
-"""The project's OpenSim arm model and the OpenSim model loader (spec pcrt.md §3, §6.1, §6.2)."""
+"""The project's OpenSim arm model and the OpenSim model loader (Sandbrink et al. 2023, Methods)."""
 
 import re
 import subprocess

@@ -1,4 +1,4 @@
-"""Network inputs and targets read from a dataset store (spec convnets.md §1, §3, §5)."""
+"""Network inputs and targets read from a dataset store (Sandbrink et al. 2023, Methods)."""
 
 import numpy as np
 import pytest

@@ -1,5 +1,5 @@
 """PCRT network families: the spec's feature-map shapes and parameter counts, TF-SAME padding, layer norm, heads,
-names, initialisation (spec convnets.md §1-§4, acceptance hints)."""
+names, initialisation (Sandbrink et al. 2023, Methods)."""
 
 import math
 

@@ -1,4 +1,4 @@
-"""The search sampler, the job plan, configuration selection and the config checks (spec convnets.md §4, §6)."""
+"""The search sampler, the job plan, configuration selection and the config checks (Sandbrink et al. 2023, Methods)."""
 
 import pytest
 
@@ -161,8 +161,8 @@ def test_experiment_set_plans_its_pinned_models_beside_the_final_models():
 @pytest.mark.parametrize(
     "name, family, spatial, temporal, digits, depth, params_1ch",
     [
-        (S_5272, "S", (8, 16, 16, 32), (64, 64, 64, 64), (5, 2, 7, 2), 8, 104_872),  # published (reference §4)
-        (ST_7272, "ST", (8, 8, 32, 64), (), (7, 2, 7, 2), 4, 116_424),  # derived by the same rule (reference §4)
+        (S_5272, "S", (8, 16, 16, 32), (64, 64, 64, 64), (5, 2, 7, 2), 8, 104_872),  # published (Sandbrink et al. 2023)
+        (ST_7272, "ST", (8, 8, 32, 64), (), (7, 2, 7, 2), 4, 116_424),  # derived by the same rule
     ],
 )
 def test_pinned_experiment_names_are_the_published_1_channel_architectures(

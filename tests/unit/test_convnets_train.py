@@ -1,6 +1,6 @@
 """Training on the CPU: a small net learns a planted effect within a few epochs, runs are deterministic, a checkpoint
 reloads to its test metrics, the untrained control is the same-seed initial weights, the lr schedules behave as
-the spec says (convnets.md §5, §6; acceptance hints)."""
+the original Trainer does (Sandbrink et al. 2023, Methods)."""
 
 import json
 import math

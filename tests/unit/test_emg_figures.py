@@ -1,6 +1,6 @@
-"""The paper's EMG signature figures (spec emg_signatures.md §9) and the EMG-vs-relevance statistics (§6): the
-statistics on data with known answers, the choice of participants, and every plotting function (one PNG; bad shapes
-named)."""
+"""The paper's EMG signature figures (Aeles et al. 2021) and the EMG-vs-relevance statistics (Aeles et al. 2021,
+Methods): the statistics on data with known answers, the choice of participants, and every plotting function (one PNG;
+bad shapes named)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """LRP of the EMG study through zennit (neuromotor.explain.lrp) against an independent NumPy implementation of the
-rule formulas of spec emg_signatures.md §5.3, the closed form of the linear SVM, and conservation."""
+rule formulas of LRP toolbox 1.3, the closed form of the linear SVM, and conservation."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from neuromotor.explain.lrp import (
 pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py
 
 
-# --- an independent NumPy LRP (spec §5.3; toolbox conventions) ----------------------------------------------------
+# --- an independent NumPy LRP (LRP toolbox 1.3; toolbox conventions) --------------------------------------------------
 
 
 def sign(z):

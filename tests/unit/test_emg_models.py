@@ -1,5 +1,5 @@
 """The 31 EMG models, their input orders, the SVM conversion, the splits and the training schedule
-(spec emg_signatures.md §2–§4)."""
+(Aeles et al. 2021, Methods)."""
 
 from __future__ import annotations
 

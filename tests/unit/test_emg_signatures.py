@@ -1,5 +1,5 @@
-"""Signature extraction (spec emg_signatures.md §6), subject-count subsets (§7.1) and the robustness statistics
-(§7.2, §8), including recovery of the planted signatures of the synthetic data."""
+"""Signature extraction, subject-count subsets and the robustness statistics (Aeles et al. 2021, Methods and Results),
+including recovery of the planted signatures of the synthetic data."""
 
 from __future__ import annotations
 

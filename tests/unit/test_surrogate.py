@@ -1,4 +1,4 @@
-"""The polynomial muscle surrogate (spec pcrt.md §6.3)."""
+"""The polynomial muscle surrogate (docs/decisions.md)."""
 
 from math import comb
 from pathlib import Path

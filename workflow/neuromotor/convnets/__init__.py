@@ -1,4 +1,4 @@
-"""Convolutional and recurrent networks on the PCRT (spec convnets.md; Sandbrink et al. 2023): action recognition
+"""Convolutional and recurrent networks on the PCRT (Sandbrink et al. 2023): action recognition
 (ART, 20 letters) and trajectory decoding (TDT, hand position [+ velocity]) from muscle-spindle inputs.
 
 Modules:

@@ -1,5 +1,6 @@
 """Network configurations of the PCRT families without torch: hyperparameters, names, TF-SAME sizes
-(spec convnets.md §2-§4). The Snakefile plans jobs with it; :mod:`neuromotor.convnets.models` builds the networks.
+(Sandbrink et al. 2023, Methods). The Snakefile plans jobs with it; :mod:`neuromotor.convnets.models` builds the
+networks.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ TASK_OUTPUTS = {"art": 20, "tdt": 3, "tdt_pv": 6}
 velocity (6: cm, cm/step)."""
 
 INPUT_CHANNELS = {"spindle_info": 2, "spindle_firing": 1}
-"""Channels of each network input of the dataset (spec convnets.md §1)."""
+"""Channels of each network input of the dataset (Sandbrink et al. 2023, Methods)."""
 
 N_MUSCLES = 25
 N_TIME = 320
@@ -118,7 +119,7 @@ class Architecture:
         return cls(family, int(values["n_layers"]), channels, (), kernel, stride, units=int(values.get("units", 0)))
 
 
-# ---- names (spec §4) -------------------------------------------------------------------------------------------
+# ---- names (Sandbrink et al. 2023, Methods) --------------------------------------------------------------------------
 
 _NAME = re.compile(r"^(?P<arch>spatial_temporal|temporal_spatial|spatiotemporal|lstm)(?P<regression>_r)?_(?P<rest>.+)$")
 _INSTANCE = re.compile(r"^(?P<seed>\d+)(?P<untrained>r?)$")

@@ -1,6 +1,6 @@
 """Network inputs and targets from the PCRT dataset store (``results/pcrt/dataset.zarr``), read once into memory.
 
-Spec convnets.md §1 (inputs, no normalisation), §3 (TDT targets), §5 (train/validation split without reshuffling).
+Sandbrink et al. 2023, Methods: inputs (no normalisation), TDT targets, train/validation split without reshuffling.
 Inputs are returned in the PyTorch layout (n, C, 25 muscles, 320 steps) float32: ``spindle_info`` (n, 25, 320, 2)
 becomes C = 2 (length mm, velocity mm/s), ``spindle_firing`` (n, 25, 320) C = 1.
 """

@@ -1,4 +1,4 @@
-"""The PCRT network families of DeepDraw in PyTorch (spec convnets.md §1-§4).
+"""The PCRT network families of DeepDraw in PyTorch (Sandbrink et al. 2023, Methods).
 
 Input layout (B, C, H, W) = (batch, channels, 25 muscles, 320 time steps): C = 2 for ``spindle_info`` (length,
 velocity), 1 for ``spindle_firing``. A trunk is a stack of :class:`ConvBlock` (TF "SAME" convolution without bias,
@@ -43,7 +43,7 @@ from neuromotor.convnets.architecture import (  # noqa: F401  (re-exported)
 from neuromotor.errors import DataFormatError, ModelFileError
 from neuromotor.train.checkpoint import load_checkpoint, restore
 
-# ---- building blocks (spec §2) ---------------------------------------------------------------------------------
+# ---- building blocks (Sandbrink et al. 2023, Methods) ----------------------------------------------------------------
 
 
 class ConvBlock(nn.Module):
@@ -87,7 +87,7 @@ class PCRTNetwork(nn.Module):
     """One network of the spec: a trunk of conv blocks (plus an LSTM) and the head of its task.
 
     ``forward(x)`` with x of shape (B, C, 25, 320) returns logits (B, 20) for ``art`` and (B, T_out, 3|6) for the
-    TDT tasks. :meth:`layer_outputs` returns the representations of layers 1..K (spec representations.md §1).
+    TDT tasks. :meth:`layer_outputs` returns the representations of layers 1..K (Sandbrink et al. 2023, Methods).
     """
 
     def __init__(

@@ -1,7 +1,7 @@
 """Which networks the workflow trains: the random hyperparameter search, the final models (best configuration per
 family, retrained with several seeds, plus their untrained controls), their paths and their cost.
 
-Spec convnets.md §4 (search space, names) and §6 (experiments). Everything here is a pure function of the
+Search space, names and experiments: Sandbrink et al. 2023, Methods. Everything here is a pure function of the
 ``convnets`` config section, so the Snakefile and the jobs agree on it.
 
 Paths (relative to the working directory):
@@ -51,7 +51,7 @@ CONV_SPACE = {
     "spatial_strides": [1, 2],
     "temporal_strides": [1, 2, 3],
 }
-"""The conv families' search space (spec §4)."""
+"""The conv families' search space (Sandbrink et al. 2023, Methods)."""
 
 LSTM_SPACE = {
     "n_layers": [1, 2, 3, 4],
@@ -60,8 +60,8 @@ LSTM_SPACE = {
     "kernels": [3, 5, 7, 9],
     "strides": [1, 2],
 }
-"""The LSTM search space actually trained in the original (spec §4 'effective'); the space listed in its code has
-n_layers [1, 2, 3] and units [32, 64, 128]."""
+"""The LSTM search space actually trained in the original (Sandbrink et al. 2023, Methods); the space listed in its code
+has n_layers [1, 2, 3] and units [32, 64, 128]."""
 
 
 # ---- the sampler -----------------------------------------------------------------------------------------------
@@ -70,9 +70,9 @@ n_layers [1, 2, 3] and units [32, 64, 128]."""
 def sample_architecture(
     family: str, rng: np.random.Generator, conv_space: Mapping, lstm_space: Mapping
 ) -> Architecture:
-    """One random configuration of ``family`` (spec §4): L; channels drawn with replacement and sorted ascending
-    (S: 2L draws, first L spatial; T-S: first L temporal; ST and LSTM: L); two kernel sizes drawn and sorted
-    (smaller = spatial, larger = temporal; ST uses the smaller on both axes); the strides."""
+    """One random configuration of ``family`` (Sandbrink et al. 2023, Methods): L; channels drawn with replacement and
+    sorted ascending (S: 2L draws, first L spatial; T-S: first L temporal; ST and LSTM: L); two kernel sizes drawn and
+    sorted (smaller = spatial, larger = temporal; ST uses the smaller on both axes); the strides."""
     if family == "LSTM":
         layers = int(rng.choice(lstm_space["n_layers"]))
         channels = tuple(sorted(int(c) for c in rng.choice(lstm_space["channels"], size=layers)))

@@ -267,8 +267,8 @@ def train_model(
 
 
 def write_control(out_json: str | Path, model: PCRTNetwork, tensors: Mapping, config: Mapping, batch_size: int) -> dict:
-    """The untrained control (spec §6.4): the initial weights — those saved as ``init.pt``, before the first
-    update — evaluated without training on the same train (fit), val and test sets. Writes and returns
+    """The untrained control (Sandbrink et al. 2023, Methods): the initial weights — those saved as ``init.pt``, before
+    the first update — evaluated without training on the same train (fit), val and test sets. Writes and returns
     ``{"name": <name>r, "trained": <name>, "metric": …, "train": …, "val": …, "test": …}``."""
     scores = evaluate_splits(model, tensors, config["task"], batch_size)
     metric = task_metric_name(config["task"])

@@ -1,4 +1,4 @@
-"""The training recipe of the original ``Trainer`` (spec convnets.md §5), on data held in memory.
+"""The training recipe of the original ``Trainer`` (Sandbrink et al. 2023, Methods), on data held in memory.
 
 Adam on mini-batches of a seeded permutation per epoch (incomplete last batch dropped, as the original's
 ⌊n / batch⌋ steps per epoch); every ``val_interval`` steps (and after the last step) the whole validation set is
@@ -38,8 +38,8 @@ AMP = ("off", "bf16")
 
 @dataclass(frozen=True)
 class Recipe:
-    """Training settings of one model (spec §5: conv 5e-4 / 256, LSTM 1e-3 / 128, 50 epochs, validation every
-    100 steps)."""
+    """Training settings of one model (Sandbrink et al. 2023, Methods: conv 5e-4 / 256, LSTM 1e-3 / 128, 50 epochs,
+    validation every 100 steps)."""
 
     epochs: int = 50
     batch_size: int = 256

@@ -1,4 +1,4 @@
-"""EMG person identification, LRP relevance and individual muscle-activation signatures (spec emg_signatures.md).
+"""EMG person identification, LRP relevance and individual muscle-activation signatures (Aeles et al. 2021).
 
 Modules: :mod:`~neuromotor.emg.synthetic` (stand-in files with planted signatures),
 :mod:`~neuromotor.emg.catalogue` and :mod:`~neuromotor.emg.models` (the 31 models), :mod:`~neuromotor.emg.folds`

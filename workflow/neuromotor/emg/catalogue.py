@@ -1,4 +1,4 @@
-"""The catalogue of the EMG study's 31 models (spec emg_signatures.md §2): names, families and layer settings.
+"""The catalogue of the EMG study's 31 models (Aeles et al. 2021, Methods): names, families and layer settings.
 
 Pure data without torch, so that planning a run (``rules/common.smk``) stays light; the modules themselves are
 built by :mod:`neuromotor.emg.models`.

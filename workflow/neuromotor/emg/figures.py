@@ -1,4 +1,4 @@
-"""The paper's figures of individual signatures and the EMG-vs-relevance statistics (spec emg_signatures.md §6, §9).
+"""The paper's figures of individual signatures and the EMG-vs-relevance statistics (Aeles et al. 2021, Methods).
 
 One job per run draws, for every task whose baseline CV experiment ran (pedalling 150 W day 1, walking day 1):
 
@@ -8,7 +8,7 @@ One job per run draws, for every task whose baseline CV experiment ran (pedallin
 - Fig. 6 — the group wheel (participants per (muscle, time) point of their signatures);
 - Fig. 7 — normalised relevance against EMG amplitude;
 
-and, over the tasks, Fig. 4 (the signatures of participants 2, 3 and 7 in each task) and one table of the §6
+and, over the tasks, Fig. 4 (the signatures of participants 2, 3 and 7 in each task) and one table of
 statistics: Pearson r between EMG and normalised relevance over all cycles and over participant means, mean EMG where
 relevance > 0.8, and the per-muscle correlation of mean and peak relevance between pedalling and walking across
 participants. Where the paper's participants are absent (demo scale), the nearest participant numbers present are

@@ -1,4 +1,4 @@
-"""Classes and splits of the EMG experiments (spec §1.2, §4.1, §4.2).
+"""Classes and splits of the EMG experiments (Aeles et al. 2021, Methods).
 
 CV mode (one file): the cycles are permuted with ``RandomState(1234).permutation(N)``; each participant's cycles
 (in permuted order) are cut into 10 consecutive chunks at ``linspace(0, n_c, 11)``; split i is the class-major
@@ -76,7 +76,7 @@ class CvPartition:
 
 
 def cv_partition(label: np.ndarray, seed: int = 1234, n_splits: int = N_SPLITS, source: str = "") -> CvPartition:
-    """The participant-stratified splits of spec §4.1 for cycles labelled ``label`` (file order).
+    """The participant-stratified splits of Aeles et al. 2021 for cycles labelled ``label`` (file order).
 
     Raises:
         DataFormatError: a class with fewer than ``n_splits`` cycles, or splits of unequal size (``source`` names the

@@ -1,4 +1,5 @@
-"""The 31 models of the EMG study (spec §2) as PyTorch modules that return logits (no softmax module).
+"""The 31 models of the EMG study (Aeles et al. 2021, Methods) as PyTorch modules that return logits (no softmax
+module).
 
 Input orders: SVMs and MLPs see a cycle (200, 8) flattened time-major (index t·8 + c); the 1-D CNNs see it
 muscle-major (index c·200 + t) as one channel of length 1,600, so their kernels cross muscle boundaries. Relevance
@@ -110,7 +111,7 @@ def parameter_count(model: nn.Module) -> int:
 
 
 def step_divisors(model: nn.Sequential, input_length: int = N_FEATURES) -> dict[str, float]:
-    """The original toolbox's per-parameter step divisors (spec §3), by parameter name of ``model``.
+    """The original toolbox's per-parameter step divisors (Aeles et al. 2021, Methods), by parameter name of ``model``.
 
     Linear: weight √fan_in, bias fan_out^¼. Conv (toolbox 2-D conv with a 1-wide kernel, so k_w = W_out = 1):
     weight √(k · d_in · L_out), bias √L_out.

@@ -1,4 +1,5 @@
-"""What the EMG study runs: conditions, experiments, comparisons and subsample jobs (spec §1.1, §4.3, §7, §8, §10).
+"""What the EMG study runs: conditions, experiments, comparisons and subsample jobs (Aeles et al. 2021, Methods,
+Results; docs/studies.md).
 
 Pure functions of the config section ``emg_signatures``; ``rules/emg_signatures.smk`` calls them to list the jobs.
 Nothing here reads data, so planning a paper-scale run is instant.
@@ -35,7 +36,8 @@ TASKS = {"pedalling": (1, "pedalling_150W_day1"), "walking": (2, "walking_day1")
 
 @dataclass(frozen=True)
 class Experiment:
-    """One experiment of spec §4.3: ``cv`` on one condition, or ``transfer`` (train on ``train``, test on ``test``)."""
+    """One experiment of Aeles et al. 2021: ``cv`` on one condition, or ``transfer`` (train on ``train``, test on
+    ``test``)."""
 
     name: str
     mode: str
@@ -65,7 +67,8 @@ COMPARISONS = {
     "walking_day1_vs_day2": ("walking_baseline_day1", "walking_robustness_day2"),
     "pedalling_150W_vs_80W": ("pedalling_150W_baseline_day1", "pedalling_150W_robustness_80W"),
 }
-"""Cross-condition comparison (spec §8) → the two experiments whose participant signatures are correlated."""
+"""Cross-condition comparison (Aeles et al. 2021, Results) → the two experiments whose participant signatures are
+correlated."""
 
 
 def experiments(conditions: Sequence[str]) -> list[Experiment]:

@@ -1,4 +1,5 @@
-"""Statistics of signature robustness (spec §7.2, §8): Pearson r, Fisher-z pooling with a 95 % CI, RMSE.
+"""Statistics of signature robustness (Aeles et al. 2021, Methods, Results): Pearson r, Fisher-z pooling with a 95 % CI,
+RMSE.
 
 Pooling: z = atanh(r) (r = ±1 → z = ±∞ → NaN, excluded), mean z̄, 95 % CI z̄ ± 1.96·SD/√n (SD with n − 1), all
 three back-transformed with tanh, so the bounds stay within [−1, 1].
@@ -82,13 +83,14 @@ def versus_reference(signatures: np.ndarray, reference: np.ndarray) -> tuple[np.
 
 
 def participant_pooled(r: np.ndarray) -> Pooled:
-    """(P, S) r values → mean z over repetitions per participant → pooled over participants (spec §7.2 (b))."""
+    """(P, S) r values → mean z over repetitions per participant → pooled over participants (Aeles et al. 2021,
+    Methods)."""
     return pool_z(nanmean_quiet(fisher_z(r), axis=1))
 
 
 def within_configuration(signatures: np.ndarray) -> tuple[Pooled, float]:
-    """Consistency among repetitions (spec §7.2 (a)): for each participant, r and RMSE over all ordered pairs of its
-    S repetitions (S·(S − 1) values); mean z per participant, pooled over participants; mean RMSE."""
+    """Consistency among repetitions (Aeles et al. 2021, Methods): for each participant, r and RMSE over all ordered
+    pairs of its S repetitions (S·(S − 1) values); mean z per participant, pooled over participants; mean RMSE."""
     n_p, n_s = signatures.shape[:2]
     if n_s < 2:
         return Pooled(float("nan"), float("nan"), float("nan"), 0), float("nan")
@@ -106,7 +108,7 @@ def next_participant(values: np.ndarray) -> np.ndarray:
 
 
 def paired_conditions(a: np.ndarray, b: np.ndarray) -> dict[str, float]:
-    """Cross-condition robustness (spec §8) for participants present in both conditions.
+    """Cross-condition robustness (Aeles et al. 2021, Results) for participants present in both conditions.
 
     Args:
         a, b: (P, F) participant signature vectors of the two conditions (rows: same participants).

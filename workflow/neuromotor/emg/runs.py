@@ -1,10 +1,10 @@
 """The EMG workflow steps that fit models and compute LRP relevance (torch, zennit, scikit-learn).
 
 - :func:`run_model` — one (experiment, model): every fold's fit, predictions and LRP relevance (``relevance.zarr``,
-  one group per fold), checkpoints and ``scores.json`` (spec §5.5).
+  one group per fold), checkpoints and ``scores.json`` (docs/studies.md).
 - :func:`run_subsample_chunk` — one job of the subject-count sweep: the target's signature from each of its subsets
   (:func:`subset_signatures` from the seeded draws, or :func:`subset_signatures_from_files` from the original subset
-  files; spec §7.1).
+  files; Aeles et al. 2021, Methods).
 
 The light steps (synthetic data, accuracy, signatures, robustness statistics) are in :mod:`neuromotor.emg.stages`.
 Randomness comes from the config seed and stable identifiers (experiment, model, fold; task, target, size,
@@ -120,7 +120,7 @@ def run_model(
     out_checkpoints: str,
     out_scores: str,
 ) -> None:
-    """Fit and explain one model on every fold of one experiment (spec §5.5).
+    """Fit and explain one model on every fold of one experiment (docs/studies.md).
 
     ``files`` maps the experiment's conditions to their ``.mat`` files. Writes ``relevance.zarr`` (root: split
     arrays and attrs; one group per fold with ``acc``, ``loss_l1``, ``y_pred``, ``true_class``, ``predicted_class``,
@@ -177,7 +177,8 @@ def subset_signatures(
     recording: EmgRecording, task_id: int, items: np.ndarray, model: str, split_seed: int, seed: int,
     fit: str = "target",
 ) -> dict[str, np.ndarray]:
-    """The target's signature from each subset (target k, size N, repetition S) of ``items`` (n, 3) (spec §7.1).
+    """The target's signature from each subset (target k, size N, repetition S) of ``items`` (n, 3) (Aeles et al. 2021,
+    Methods).
 
     Subsets holding every participant are identical whatever S, so each distinct subset is computed once.
     Returns ``mean`` (n, 200, 8), ``target_detected`` and ``accuracy`` (n,), ``members`` (n, columns) bool; see

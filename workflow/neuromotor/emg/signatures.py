@@ -1,4 +1,4 @@
-"""Individual muscle-activation signatures from LRP relevance (spec §6).
+"""Individual muscle-activation signatures from LRP relevance (Aeles et al. 2021, Methods).
 
 Per cycle, relevance (200, 8) is normalised: negative values become NaN and the rest is divided by the cycle's
 largest relevance, so every cycle's maximum is 1. A participant's **mean cycle** is the nanmean over its cycles; a
@@ -132,10 +132,10 @@ def recovery(signature: np.ndarray, planted: np.ndarray) -> dict[str, float]:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# EMG versus relevance (spec §6, last item) and the paper's example participants (spec §9)
+# EMG versus relevance (Aeles et al. 2021, Methods) and the paper's example participants (Aeles et al. 2021)
 
 HIGH_RELEVANCE = 0.8
-"""Normalised relevance above which the EMG amplitude of a point is averaged (spec §6)."""
+"""Normalised relevance above which the EMG amplitude of a point is averaged (Aeles et al. 2021, Methods)."""
 
 PAPER_PARTICIPANTS = (2, 3, 7)
 """The participants of the paper's Figs. 2 and 4 (1-based file columns)."""
@@ -186,7 +186,8 @@ def emg_relevance_statistics(
 
 
 def task_muscle_correlations(mean_a: np.ndarray, mean_b: np.ndarray) -> list[dict]:
-    """Per muscle, the participants' mean and peak relevance in one task correlated with the other's (spec §6).
+    """Per muscle, the participants' mean and peak relevance in one task correlated with the other's (Aeles et al. 2021,
+    Methods).
 
     Args:
         mean_a, mean_b: (P, T, M) mean normalised relevance of the same P participants in two tasks (NaN as 0).

@@ -1,4 +1,5 @@
-"""The light EMG workflow steps: paths and config sections in, files out (spec emg_signatures.md §1.3, §6–§9).
+"""The light EMG workflow steps: paths and config sections in, files out (docs/studies.md; Aeles et al. 2021, Methods,
+Results).
 
 1. :func:`write_synthetic` — the stand-in condition files (original ``.mat`` layout) and the planted signatures.
 2. (fits and relevance: :mod:`neuromotor.emg.runs`)
@@ -131,7 +132,7 @@ def extract_signatures(
     out_figure: str,
     planted_store: str | None = None,
 ) -> None:
-    """Signatures of every participant with cycles in the experiment's test data (spec §6)."""
+    """Signatures of every participant with cycles in the experiment's test data (Aeles et al. 2021, Methods)."""
     from neuromotor.plots.emg import plot_signatures
 
     gathered = gather_relevance(relevance_store)
@@ -208,9 +209,9 @@ def summarise_robustness(
     out_table: str,
     out_figure: str,
 ) -> None:
-    """r vs N (spec §7.2): (b) against the participant's full-data baseline signature, (c) the chance control against
-    the next participant's baseline, (a) within-configuration consistency. ``in_curve`` marks the sizes of the
-    main curve (N = 2 and N = all participants excluded)."""
+    """r vs N (Aeles et al. 2021, Methods): (b) against the participant's full-data baseline signature, (c) the chance
+    control against the next participant's baseline, (a) within-configuration consistency. ``in_curve`` marks the sizes
+    of the main curve (N = 2 and N = all participants excluded)."""
     from neuromotor.plots.emg import plot_robustness
 
     baseline = read_arrays(baseline_store, "", ["participant", "mean"])
@@ -246,7 +247,8 @@ CROSS_COLUMNS = ("comparison", "experiment_a", "experiment_b", "n", "r", "ci_low
 
 def compare_conditions(comparisons: Mapping[str, Sequence[str]], stores: Mapping[str, str], out_table: str,
                        out_figure: str) -> None:
-    """Participant signatures of two experiments correlated, for participants present in both (spec §8)."""
+    """Participant signatures of two experiments correlated, for participants present in both (Aeles et al. 2021,
+    Results)."""
     from neuromotor.plots.emg import plot_cross_condition
 
     rows = []

@@ -1,4 +1,4 @@
-"""Subject-count subsets (spec §7.1) and the target participant's signature from each.
+"""Subject-count subsets (Aeles et al. 2021, Methods) and the target participant's signature from each.
 
 For target k, size N and repetition S: the label columns of participants 1 and k are swapped (target → first
 column), N − 1 of the other participants are drawn with a generator seeded from ``SeedSequence([seed, task_id, k, N,
@@ -45,7 +45,7 @@ def draw_participants(
 
 
 def subset_recording(recording: EmgRecording, target: int, chosen: np.ndarray) -> EmgRecording:
-    """The subset file of spec §7.1: rows of ``chosen`` participants in file order, all columns, columns 1 and
+    """The subset file of Aeles et al. 2021: rows of ``chosen`` participants in file order, all columns, columns 1 and
     ``target`` swapped."""
     rows = np.flatnonzero(np.isin(recording.column + 1, chosen))
     columns = np.arange(recording.target.shape[1])
@@ -118,8 +118,8 @@ def write_subset_files(
     directory: str | Path,
     seed: int,
 ) -> list[Path]:
-    """Write subject-count subsets in the original layout (spec §7.1, the MATLAB ``Create_Subsamples_Robustness``
-    scripts): for each (target k, size N, repetition S) of ``items`` the file
+    """Write subject-count subsets in the original layout (Aeles et al. 2021; the MATLAB
+    ``Create_Subsamples_Robustness`` scripts): for each (target k, size N, repetition S) of ``items`` the file
     ``<directory>/Robustness/<Task>/Data_<Task>_Baseline_Day1_P{k}_N{N}_S{S}.mat`` holds all rows of the target and
     N − 1 participants drawn with :func:`subset_generator` (``seed``, the task id, k, N, S), all label columns,
     columns 1 and k swapped. With synthetic ``recording`` data the planted signatures travel with the rows.

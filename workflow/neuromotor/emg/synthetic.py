@@ -1,4 +1,4 @@
-"""Synthetic stand-in for the EMG condition files, with planted per-participant signatures (spec §1.3).
+"""Synthetic stand-in for the EMG condition files, with planted per-participant signatures (docs/studies.md).
 
 Every participant gets, per muscle, a smooth cycle template: the task's burst pattern (1–2 Gaussian bumps per muscle
 at pedalling- or walking-like phases) with individual timing, width and amplitude, plus 0–1 small individual bumps,

@@ -1,4 +1,4 @@
-"""Fitting the EMG models: linear SVMs (spec §2.1) and the three-phase SGD schedule of MLPs and CNNs (spec §3).
+"""Fitting the EMG models: linear SVMs and the three-phase SGD schedule of MLPs and CNNs (Aeles et al. 2021, Methods).
 
 Schedule (Decision of the spec: standard ``torch.optim.SGD``, not the toolbox's signal rescaling): phases of
 ``iterations[i]`` updates at ``learning_rates[i]``, each update on ``batch_size`` distinct random training cycles

@@ -1,4 +1,4 @@
-"""Assembly of accepted trajectories into the dataset (spec pcrt.md §8): selection, windows, split."""
+"""Assembly of accepted trajectories into the dataset (Sandbrink et al. 2023, Methods): selection, windows, split."""
 
 from __future__ import annotations
 

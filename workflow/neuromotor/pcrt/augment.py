@@ -1,4 +1,4 @@
-"""Augmentation of 2-D characters into 3-D hand trajectories (spec pcrt.md §5).
+"""Augmentation of 2-D characters into 3-D hand trajectories (Sandbrink et al. 2023, Methods).
 
 Order of operations: size -> affine (rotation, then shear) -> speed -> plane embedding -> + start point.
 Positions are in cm; time is in 0.015-s steps.
@@ -16,7 +16,7 @@ LATENT_NAMES = ("size", "rot", "shear_x", "shear_y", "speed", "noise")
 
 @dataclass(frozen=True)
 class LatentChoices:
-    """The discrete values each latent is drawn from, uniformly (spec §5 defaults)."""
+    """The discrete values each latent is drawn from, uniformly (Sandbrink et al. 2023, Methods)."""
 
     size: tuple = (0.7, 1.0, 1.3)
     rot: tuple = tuple(np.deg2rad([-30.0, -15.0, 0.0, 15.0, 30.0]))

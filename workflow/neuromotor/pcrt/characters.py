@@ -1,4 +1,4 @@
-"""Character sources of the PCRT dataset and their preprocessing (spec pcrt.md §2).
+"""Character sources of the PCRT dataset and their preprocessing (Sandbrink et al. 2023, Methods).
 
 Two sources give the same thing, a list of pen-tip samples shaped like the UCI Character Trajectories data
 (rows: x velocity, y velocity, pen force; one column per 200-Hz sample):
@@ -134,7 +134,7 @@ def _validated_template_points(raw_points: object, letter: str, path: Path) -> n
 
 @dataclass(frozen=True)
 class TemplateVariability:
-    """Writer-like variability of template samples (spec §2.2; project defaults, not from the original).
+    """Writer-like variability of template samples (docs/decisions.md; project defaults, not from the original).
 
     Attributes:
         jitter_fraction: σ of the Gaussian jitter of every control point, as a fraction of the template's size
@@ -337,7 +337,7 @@ def pen_force_profile(n_samples: int) -> np.ndarray:
 def preprocess_characters(
     samples: Sequence[np.ndarray], box_cm: float = 10.0, preserve_aspect: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Turn velocity samples into position trajectories in a ``box_cm`` box (spec §2.3).
+    """Turn velocity samples into position trajectories in a ``box_cm`` box (Sandbrink et al. 2023, Methods).
 
     Per sample: drop the force row and every time step whose velocity norm is 0, integrate (cumulative sum over
     time), and rescale. By default each axis is rescaled independently to span exactly

@@ -1,6 +1,7 @@
-"""Storage of generation shards, the selection table and the assembled dataset store (spec pcrt.md §8-§10).
+"""Storage of generation shards, the selection table and the assembled dataset store (Sandbrink et al. 2023, Methods;
+docs/data.md).
 
-``dataset.zarr`` holds one group per split (``train``, ``test``) with the arrays of spec §10; ``plane`` is stored as
+``dataset.zarr`` holds one group per split (``train``, ``test``) with the arrays of docs/data.md; ``plane`` is stored as
 codes with its categories (see :mod:`neuromotor.io.store`).
 """
 

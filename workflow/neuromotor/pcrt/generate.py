@@ -1,4 +1,5 @@
-"""The accept-only generation loop (spec pcrt.md §7): augment, trace with the arm, evaluate muscles, accept or redraw.
+"""The accept-only generation loop (Sandbrink et al. 2023, Methods): augment, trace with the arm, evaluate muscles,
+accept or redraw.
 
 Each item is one (source character, repeat) pair of a (label, plane). Its random generator is seeded by
 ``(seed, label, plane, source index, repeat)`` only, so an item's result does not depend on the shard it ran in or
@@ -21,7 +22,7 @@ MuscleFunction = Callable[[np.ndarray], np.ndarray]
 
 @dataclass(frozen=True)
 class Acceptance:
-    """Acceptance criteria of a trajectory (spec §7 decision)."""
+    """Acceptance criteria of a trajectory (Sandbrink et al. 2023, Methods; docs/decisions.md)."""
 
     ik_tolerance_cm: float = 1e-2
     joint_jerk_max: float = 1.0

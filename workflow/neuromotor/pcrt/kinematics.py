@@ -1,4 +1,4 @@
-"""Forward and inverse kinematics of the 2-link, 4-DoF DeepDraw arm (spec pcrt.md §3).
+"""Forward and inverse kinematics of the 2-link, 4-DoF DeepDraw arm (Sandbrink et al. 2023, Methods).
 
 Frames and units: positions in cm; the *shoulder frame* has the arm hanging along -y at zero angles; the *world
 frame* (X forward, Y left, Z up, origin at the shoulder) is ``world = WORLD_FROM_SHOULDER @ shoulder``.

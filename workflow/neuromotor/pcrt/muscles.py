@@ -1,4 +1,4 @@
-"""Muscle quantities of an OpenSim arm model as functions of the 4 joint angles (spec pcrt.md §1, §6.1, §6.2).
+"""Muscle quantities of an OpenSim arm model as functions of the 4 joint angles (Sandbrink et al. 2023, Methods).
 
 :func:`load_arm_model` opens any OpenSim ``.osim`` file (4.x, or 3.x files that OpenSim 4.6 upgrades in memory),
 checks that it has the joint coordinates and muscles the task needs, and returns an :class:`OpenSimArm` whose
@@ -360,8 +360,9 @@ def load_arm_model(
 
     Args:
         path: ``.osim`` file (OpenSim 4.x, or 3.x which OpenSim 4.6 upgrades in memory).
-        coordinate_names: joint coordinates, in the order of the posture columns (default spec §1 joints).
-        muscle_names: muscles to evaluate, in output column order (default the 25 muscles of spec §1).
+        coordinate_names: joint coordinates, in the order of the posture columns (default the 4 joints of the PCRT
+            arm, Sandbrink et al. 2023).
+        muscle_names: muscles to evaluate, in output column order (default the 25 muscles of Sandbrink et al. 2023).
     Raises:
         ModelFileError: the file is missing, not an OpenSim model, fails to load, or lacks a coordinate or muscle;
             the message names the file and what is missing.
@@ -388,7 +389,7 @@ def load_arm_model(
         problems.append(f"missing muscles {missing_muscles}")
     if problems:
         expected = (
-            "the 4 joints and 25 muscles of spec §1"
+            "the 4 joints and 25 muscles of Sandbrink et al. 2023"
             if tuple(coordinate_names) == JOINT_NAMES and tuple(muscle_names) == MUSCLE_NAMES
             else f"coordinates {list(coordinate_names)} and muscles {list(muscle_names)}"
         )

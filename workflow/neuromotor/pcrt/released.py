@@ -1,4 +1,4 @@
-"""The released DeepDraw dataset as the PCRT dataset store (``pcrt.source: released``; spec pcrt.md §10).
+"""The released DeepDraw dataset as the PCRT dataset store (``pcrt.source: released``; docs/data.md).
 
 :func:`write_released_dataset` turns ``pcr_dataset_train.hdf5`` / ``pcr_dataset_test.hdf5`` (the original layout,
 read block by block by :class:`neuromotor.io.deepdraw_hdf5.PcrDatasetReader`) into ``dataset.zarr`` with the groups,
@@ -41,7 +41,8 @@ DEEPDRAW_ATTRS = {
     "muscle_backend": "opensim",
     "label_letters": " ".join(LABEL_LETTERS),
 }
-"""What the released data were made with (spec pcrt.md §6, §9): MoBL-ARMS fiber lengths evaluated by OpenSim."""
+"""What the released data were made with (Sandbrink et al. 2023, Methods): MoBL-ARMS fiber lengths evaluated by
+OpenSim."""
 
 
 def select_rows(
@@ -53,7 +54,7 @@ def select_rows(
 
 
 def _check_latents(metadata: Mapping[str, np.ndarray], choices: Mapping[str, Sequence[float]], path: Path) -> None:
-    """Latents the SVM subsets rely on must be among the configured choices (spec §5)."""
+    """Latents the SVM subsets rely on must be among the configured choices (Sandbrink et al. 2023, Methods)."""
     for key, config_key in (("size", "size"), ("speed", "speed")):
         values = np.unique(metadata[key])
         allowed = np.asarray(choices[config_key], dtype=np.float64)

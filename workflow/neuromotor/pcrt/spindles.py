@@ -1,4 +1,4 @@
-"""Muscle-spindle inputs computed from muscle-length windows (spec pcrt.md §9).
+"""Muscle-spindle inputs computed from muscle-length windows (Sandbrink et al. 2023, Methods).
 
 ``L`` is the muscle quantity (N, M, T) in mm on 0.015-s steps. Version 2 (``spindle_info``) stacks length and
 velocity; version 1 (``spindle_firing``) is a rate-like signal with noise proportional to each trace's spread.

@@ -1,4 +1,4 @@
-"""Polynomial surrogate of a muscle quantity as a function of the 4 joint angles (spec pcrt.md §6.3).
+"""Polynomial surrogate of a muscle quantity as a function of the 4 joint angles (docs/decisions.md).
 
 With a fixed default activation and muscle equilibrium, each muscle's length is a smooth function m_j(q) of the
 joint angles. The surrogate is ``m_j(q) ~= sum_k c_kj phi_k(q~)`` with ``q~`` the angles mapped linearly from the

@@ -1,4 +1,4 @@
-"""Workspace grid and start-point search (spec pcrt.md §4).
+"""Workspace grid and start-point search (Sandbrink et al. 2023, Methods).
 
 A start point qualifies for a plane when a square of side ``2 * coarse_half_width`` around it has 4 reachable
 corners and a fine grid of ``(2 n + 1)^2`` points around it is entirely reachable.

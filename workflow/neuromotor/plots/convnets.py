@@ -1,4 +1,4 @@
-"""Report figures of the PCRT convnets (spec convnets.md): learning curves, the search, trained vs untrained.
+"""Report figures of the PCRT convnets (Sandbrink et al. 2023): learning curves, the search, trained vs untrained.
 
 Accuracies are fractions in [0, 1]; TDT errors are mean Euclidean hand-position errors in cm. Families are
 ``S``, ``TS``, ``ST``, ``LSTM``; tasks ``art``, ``tdt``, ``tdt_pv``.

@@ -1,8 +1,8 @@
-"""Figures of the EEG interpretation study (spec eeg_interpretation.md §8): the per-sample explanation (stacked
+"""Figures of the EEG interpretation study (Cui et al. 2023, Figures): the per-sample explanation (stacked
 traces coloured by relevance + topomap of channel relevance + the test results), the average topomap per method,
 the ranking of methods and the leave-one-subject-out accuracies.
 
-Topomaps use mne's current API (``vlim``, ``names``; the montage set on the Info, spec §8 decision).
+Topomaps use mne's current API (``vlim``, ``names``; the montage set on the Info, docs/decisions.md).
 """
 
 from __future__ import annotations

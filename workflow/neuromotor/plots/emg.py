@@ -1,4 +1,4 @@
-"""Report figures of the EMG signature study (spec emg_signatures.md §9).
+"""Report figures of the EMG signature study (Aeles et al. 2021).
 
 Functions (each writes ``out_png`` and returns nothing):
 
@@ -8,9 +8,9 @@ Functions (each writes ``out_png`` and returns nothing):
 - :func:`plot_robustness` — r vs number of training participants with its 95 % CI, the next-participant control and
   the within-configuration consistency;
 - :func:`plot_cross_condition` — pooled r (95 % CI) of participant signatures between conditions;
-- the paper's signature figures (spec §9): :func:`plot_relevance_cycle` (Fig. 1), :func:`plot_relevance_over_emg`
-  (Fig. 2), :func:`plot_task_signatures` (Fig. 4), :func:`plot_all_signatures` (Figs. 5/8), :func:`plot_group_wheel`
-  (Fig. 6), :func:`plot_emg_relevance_scatter` (Fig. 7).
+- the paper's signature figures (Aeles et al. 2021): :func:`plot_relevance_cycle` (Fig. 1),
+  :func:`plot_relevance_over_emg` (Fig. 2), :func:`plot_task_signatures` (Fig. 4), :func:`plot_all_signatures` (Figs.
+  5/8), :func:`plot_group_wheel` (Fig. 6), :func:`plot_emg_relevance_scatter` (Fig. 7).
 """
 
 from __future__ import annotations
@@ -192,7 +192,7 @@ def plot_cross_condition(rows: Sequence[Mapping], out_png: str | Path) -> None:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# The paper's figures of individual signatures (spec §9: Figs. 1, 2, 4, 5/8, 6, 7)
+# The paper's figures of individual signatures (Aeles et al. 2021, Figs. 1, 2, 4, 5/8, 6, 7)
 
 MUSCLE_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf")
 

@@ -1,4 +1,4 @@
-"""Report figures of the cross-modality distillation study (spec kd.md §7). Accuracies are in % (0-100).
+"""Report figures of the cross-modality distillation study (Zeng et al. 2022, Table). Accuracies are in % (0-100).
 
 Conditions: ``EMG`` (sEMG student without KD), ``EMG_KD_a.._T..`` (sEMG student with KD, one per (alpha, T)) and
 ``US`` (the ultrasound teacher). Protocols: ``paper`` (best test epoch) and ``honest`` (final epoch).

@@ -1,4 +1,4 @@
-"""Report figures of the PCRT dataset (spec pcrt.md §1, §5, §9, §10).
+"""Report figures of the PCRT dataset (Sandbrink et al. 2023, Methods; docs/data.md).
 
 Units follow the spec: positions in cm (world frame, origin at the shoulder), joint angles in degrees, muscle
 quantities in mm, one time step = ``dt_s`` seconds (0.015 s by default). Angular latents (rot, shear) are stored in
@@ -31,7 +31,7 @@ from neuromotor.plots import check_keys, check_shape, new_figure, save_figure
 
 
 LATENT_NAMES = ("size", "rot", "shear_x", "shear_y", "speed", "noise")
-"""Augmentation latents of spec §5, in the order they are drawn."""
+"""Augmentation latents of Sandbrink et al. 2023, in the order they are drawn."""
 
 ANGLE_LATENTS = ("rot", "shear_x", "shear_y")
 """Latents stored in radians (shown in degrees)."""
@@ -57,7 +57,7 @@ def _time_line(ax, xy: np.ndarray, t: np.ndarray, norm: Normalize, linewidth: fl
 
 
 # --------------------------------------------------------------------------------------------------------------
-# characters (spec §2)
+# characters (Sandbrink et al. 2023, Methods)
 
 
 def plot_characters(
@@ -164,7 +164,7 @@ def plot_characters(
 
 
 # --------------------------------------------------------------------------------------------------------------
-# one sample: arm kinematics (spec §3, §8)
+# one sample: arm kinematics (Sandbrink et al. 2023, Methods)
 
 
 def _shade_holds(ax, start_s: float, end_s: float, total_s: float, label: bool) -> None:
@@ -193,7 +193,8 @@ def plot_arm_trajectory(
     joints : (4, W) float, deg
         Joint angles ``elv_angle, shoulder_elv, shoulder_rot, elbow_flexion``.
     start_id, end_id : int
-        The character occupies steps ``[start_id, end_id)``; before and after, the posture is held (spec §8).
+        The character occupies steps ``[start_id, end_id)``; before and after, the posture is held (Sandbrink et al.
+        2023, Methods).
     out_png : path
         Where the PNG is written.
     dt_s : float
@@ -225,7 +226,8 @@ def plot_arm_trajectory(
     half = half * 1.12 + 0.5
     start_xyz = ", ".join(f"{v:.1f}" for v in path[start_id])
     views = left.subplots(2, 1)
-    # Y (left) runs right-to-left, so a character drawn in either plane reads as written (spec §5 embedding).
+    # Y (left) runs right-to-left, so a character drawn in either plane reads as written (Sandbrink et al. 2023,
+    # Methods).
     for ax, (row, title) in zip(views, ((0, "top view"), (2, "front view"))):
         xy = path[:, [1, row]]
         lines = _time_line(ax, xy, t, norm, linewidth=2.0)
@@ -266,7 +268,7 @@ def plot_arm_trajectory(
 
 
 # --------------------------------------------------------------------------------------------------------------
-# one sample: muscles and spindle inputs (spec §6, §9)
+# one sample: muscles and spindle inputs (Sandbrink et al. 2023, Methods)
 
 
 def _heatmap(fig, ax, values: np.ndarray, total_s: float, names: Sequence[str], cmap: str, title: str, unit: str,
@@ -303,7 +305,7 @@ def plot_muscle_heatmaps(
     Parameters
     ----------
     muscles : (M, W) float, mm
-        Muscle quantity (fiber or musculotendon length), M = 25 in the §1 order.
+        Muscle quantity (fiber or musculotendon length), M = 25 in the order of Sandbrink et al. 2023.
     spindle_firing : (M, W) float
         Spindle input v1 (a.u. for the DeepDraw formula, Hz for the Prochazka option; see ``firing_units``).
     spindle_info : (M, W, 2) float
@@ -355,7 +357,7 @@ def plot_muscle_heatmaps(
 
 
 # --------------------------------------------------------------------------------------------------------------
-# dataset: latents, labels and start points (spec §4, §5, §8)
+# dataset: latents, labels and start points (Sandbrink et al. 2023, Methods)
 
 
 def _value_counts_by_plane(ax, values: np.ndarray, planes: np.ndarray, plane_names: Sequence[str], xlabel: str,
@@ -483,7 +485,7 @@ def plot_latent_distributions(latents: Mapping[str, np.ndarray], out_png: str | 
 
 
 # --------------------------------------------------------------------------------------------------------------
-# muscle surrogate validation (spec §6.3)
+# muscle surrogate validation (docs/decisions.md)
 
 _MAX_ABS_MM_KEYS = ("max_abs_error_mm", "max_abs_mm")
 """Accepted names of the per-muscle max |error| in mm (the first is what ``validate_surrogate`` writes)."""

@@ -1,4 +1,4 @@
-"""Report figures of the representational analyses of the PCRT networks (spec representations.md; the style of
+"""Report figures of the representational analyses of the PCRT networks (Sandbrink et al. 2023; the style of
 Sandbrink et al. 2023, Figures 4–7).
 
 Networks are keyed by (task, family) and drawn trained (colour) against untrained (grey). Layers are 0..K with

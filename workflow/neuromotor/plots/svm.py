@@ -1,4 +1,4 @@
-"""Report figures of the pairwise SVM analysis (spec svm.md §5; the original's Figures 3B and 3C).
+"""Report figures of the pairwise SVM analysis (Sandbrink et al. 2023, Figures 3B and 3C).
 
 Accuracies are fractions in [0, 1] (NaN where a pair had no classifier or no test sample); labels are 1..20 and
 shown as letters. Inputs are keyed by their dataset array name (``endeffector_coords`` ...) and titled with

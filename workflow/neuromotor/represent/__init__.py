@@ -1,4 +1,4 @@
-"""Representational analyses of the PCRT networks (spec representations.md; Sandbrink et al. 2023, Figures 4–7).
+"""Representational analyses of the PCRT networks (Sandbrink et al. 2023, Figures 4–7).
 
 For every analysed network (task, family, seed, trained or untrained): the activations of every layer on a test
 subset with the aligned kinematics, RDMs against the class oracle, linear CKA between twins, tSNE, single-unit tuning

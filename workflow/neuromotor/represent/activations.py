@@ -1,5 +1,5 @@
-"""Layer activations of a network on a sample of trajectories, with the aligned kinematics (spec
-representations.md §1, §2).
+"""Layer activations of a network on a sample of trajectories, with the aligned kinematics (Sandbrink et al. 2023,
+Methods).
 
 The network is any ``torch.nn.Module`` with ``layer_outputs(x) -> list[Tensor]`` (layers 1..K, each (B, C, H, T), or
 (B, C, T) for a recurrent layer, stored as (B, C, 1, T)); layer 0 is the input x (B, C, 25, 320) itself. Forward

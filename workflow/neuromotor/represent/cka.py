@@ -1,4 +1,4 @@
-"""Linear centred kernel alignment and mean squared canonical correlation (spec representations.md §4).
+"""Linear centred kernel alignment and mean squared canonical correlation (Sandbrink et al. 2023, Methods).
 
 With X̃, Ỹ the column-centred representations (n samples × p features, flattened per sample):
 

@@ -1,4 +1,4 @@
-"""Population decoding of kinematics from a layer (spec representations.md §9, original ``tune_decoding``).
+"""Population decoding of kinematics from a layer (Sandbrink et al. 2023, Methods; original ``tune_decoding``).
 
 ``Ridge(alpha)`` (scikit-learn's objective: intercept, penalty α‖w‖²) from all units of a layer (H·C features) at
 each kept time step, (trajectory, time) samples pooled, split by trajectory like the tuning curves. Targets, each

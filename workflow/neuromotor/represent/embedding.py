@@ -1,4 +1,4 @@
-"""tSNE embeddings of layer representations (spec representations.md §5, original ``tsne.py``).
+"""tSNE embeddings of layer representations (Sandbrink et al. 2023, Methods; original ``tsne.py``).
 
 Per layer: flatten each trajectory's response → PCA (50 components) → ``TSNE(2, perplexity 40, max_iter 300)``
 with ``random_state`` 0 (scikit-learn's current defaults otherwise: PCA initialisation, automatic learning rate).

@@ -1,5 +1,5 @@
 """Kinematic features of the single-unit analyses, plane subsets and the alignment of layer time to input time
-(spec representations.md §1, §6, §8).
+(Sandbrink et al. 2023, Methods, Figures 5 and 6E).
 
 Conventions:
 

@@ -1,4 +1,4 @@
-"""Which networks the representational analyses cover, and where their files are (spec representations.md §12).
+"""Which networks the representational analyses cover, and where their files are (docs/studies.md).
 
 A *model state* is one (task, family, seed, state) with state ``trained`` (the best-validation weights ``best.pt``)
 or ``untrained`` (the same seed's initial weights ``init.pt``), read from the convnets stage's final models
@@ -124,8 +124,8 @@ def cka_jobs(rep: Mapping, conv: Mapping) -> list[tuple[str, int]]:
 
 
 def sweep_pairs(rep: Mapping, conv: Mapping) -> list[dict]:
-    """The ART-vs-TDT sweep (spec §4 b): every searched configuration of an analysed family trained by both an ART
-    and a TDT search run on the same input, as {input_key, family, configuration}; none unless
+    """The ART-vs-TDT sweep (Sandbrink et al. 2023, Methods): every searched configuration of an analysed family trained
+    by both an ART and a TDT search run on the same input, as {input_key, family, configuration}; none unless
     ``representations.cka.sweep`` is on."""
     if not rep["cka"]["sweep"]:
         return []

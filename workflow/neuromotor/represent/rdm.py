@@ -1,4 +1,4 @@
-"""Representational dissimilarity matrices and their similarity to the class oracle (spec representations.md §3).
+"""Representational dissimilarity matrices and their similarity to the class oracle (Sandbrink et al. 2023, Figure 4).
 
 - RDM of a representation X (n, p): condensed vector (length n(n−1)/2, the order of ``scipy.spatial.distance.pdist``)
   of d(a, b) = 1 − Pearson r(x_a, x_b), i.e. ``pdist(X, 'correlation')``. Computed from the Gram matrix of the

@@ -1,5 +1,5 @@
-"""The representational-analysis workflow stages: paths and config sections in, files out (spec
-representations.md). Every output is written atomically.
+"""The representational-analysis workflow stages: paths and config sections in, files out (Sandbrink et al. 2023). Every
+output is written atomically.
 
 1. :func:`input_representations` — RDMs of the input representations (spindles, muscles, joints, end-effector) on
    the RDM sample, and tSNE of the end-effector trajectories of each family's activation subset.
@@ -51,7 +51,7 @@ INPUT_REPRESENTATIONS = {
     "joint_coords": "joints",
     "endeffector_coords": "end-effector",
 }
-"""Dataset arrays whose RDMs are compared with the oracle (spec §3), with their figure names."""
+"""Dataset arrays whose RDMs are compared with the oracle (Sandbrink et al. 2023, Figure 4), with their figure names."""
 
 MODEL_COLUMNS = ("task", "family", "seed", "state")
 RDM_COLUMNS = MODEL_COLUMNS + ("representation", "layer", "depth", "n", "similarity", "kendall_tau")
@@ -748,9 +748,9 @@ def sweep_cka(
     threads: int = 1,
     out_table,
 ) -> None:
-    """ART-vs-TDT sweep (spec §4 b): linear CKA between the same layers of the trained ART and TDT networks of one
-    searched configuration, on the family's activation subset of the test split (nothing is stored but the
-    table: family, configuration, input key, layer, relative depth, n, CKA)."""
+    """ART-vs-TDT sweep (Sandbrink et al. 2023, Methods): linear CKA between the same layers of the trained ART and TDT
+    networks of one searched configuration, on the family's activation subset of the test split (nothing is stored but
+    the table: family, configuration, input key, layer, relative depth, n, CKA)."""
     from neuromotor.convnets.models import load_network
     from neuromotor.train.runtime import setup_torch
 

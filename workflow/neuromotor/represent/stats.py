@@ -1,4 +1,4 @@
-"""Statistics of the representational analyses (spec representations.md §6, §7; original ``comparisons.py``,
+"""Statistics of the representational analyses (Sandbrink et al. 2023, Figures 5 and 6A-D; original ``comparisons.py``,
 ``prefdir_controls.py``).
 
 - :func:`score_quantile`: the 90 % quantile of a layer's test scores, after dropping scores exactly 1 (constant

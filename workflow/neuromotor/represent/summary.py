@@ -1,4 +1,5 @@
-"""Collection of the per-model tables and the trained-vs-untrained statistics (spec representations.md §6, §7).
+"""Collection of the per-model tables and the trained-vs-untrained statistics (Sandbrink et al. 2023, Figures 5 and
+6A-D).
 
 :func:`summarise` concatenates the tables of every model state (RDM, unit classes, preferred directions,
 invariance, decoding, CKA) into ``results/representations/summary/`` and computes ``stats.tsv``: for every task,

@@ -1,4 +1,4 @@
-"""Single-unit tuning curves (spec representations.md §6, original ``rowwise_neuron_curves.py``).
+"""Single-unit tuning curves (Sandbrink et al. 2023, Figure 5; original ``rowwise_neuron_curves.py``).
 
 A unit's activation at the kept (trajectory, time) samples is regressed, by least squares with an intercept, on the
 regressors of four models per kinematic feature set:
@@ -38,7 +38,7 @@ import numpy as np
 from neuromotor.represent.kinematics import POLAR_FEATURE_SETS, to_polar
 
 MODELS = ("linear", "direction", "speed", "direction_speed")
-"""Model ids 0..3 of spec §6."""
+"""Model ids 0..3 of Sandbrink et al. 2023, Figure 5."""
 
 METRICS = ("rmse", "r2", "pcc")
 """Per-fit metrics, in this order along the metric axis."""

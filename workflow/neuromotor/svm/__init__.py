@@ -1,4 +1,4 @@
-"""Pairwise linear SVM analysis of the PCRT inputs (spec svm.md; Sandbrink et al. 2023, Figures 3B and 3C).
+"""Pairwise linear SVM analysis of the PCRT inputs (Sandbrink et al. 2023, Figures 3B and 3C).
 
 For each input (end-effector, joints, muscle lengths, spindle inputs), each data variant (full variability and the
 subsets with one latent variable suppressed) and each pair of labels ``i < j``: a linear SVM with the objective of

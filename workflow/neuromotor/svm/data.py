@@ -1,4 +1,4 @@
-"""Inputs, label pairs, data variants and feature stores of the pairwise SVM analysis (spec svm.md §1, §2, §4).
+"""Inputs, label pairs, data variants and feature stores of the pairwise SVM analysis (Sandbrink et al. 2023, Methods).
 
 - :data:`INPUTS`: the four input arrays of ``dataset.zarr`` and their per-sample shapes; a sample's feature vector
   is the C-order flatten of (channels, time), index ``c * T + t``, with no scaling or centring.
@@ -28,7 +28,8 @@ INPUTS: dict[str, tuple[int, int]] = {
     "muscle_coords": (25, 320),
     "spindle_firing": (25, 320),
 }
-"""Input arrays of ``dataset.zarr`` (spec §1) and their (channels, time) shape at the default window of 320 steps."""
+"""Input arrays of ``dataset.zarr`` (Sandbrink et al. 2023, Methods) and their (channels, time) shape at the default
+window of 320 steps."""
 
 INPUT_TITLES = {
     "endeffector_coords": "end-effector",

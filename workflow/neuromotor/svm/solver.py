@@ -543,7 +543,8 @@ def liblinear_path(
     max_iter: int = 1000,
     random_state: int = 0,
 ) -> LiblinearFit:
-    """The original: ``LinearSVC(loss='hinge', dual=True, C=C)`` fitted independently for every C (spec §2)."""
+    """The original: ``LinearSVC(loss='hinge', dual=True, C=C)`` fitted independently for every C (Sandbrink et al.
+    2023, Methods)."""
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.svm import LinearSVC
 

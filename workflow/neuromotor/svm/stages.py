@@ -1,4 +1,4 @@
-"""The SVM workflow stages: config sections and paths in, files out (spec svm.md §5).
+"""The SVM workflow stages: config sections and paths in, files out (Sandbrink et al. 2023, Figures 3B and 3C).
 
 1. :func:`make_features` — one input's training samples grouped by label (``results/svm/features/<input>.zarr``).
 2. :func:`fit_chunk` — one job: for its pairs and every subset of its data variant, fit the whole C grid on the
@@ -172,7 +172,7 @@ def _decisions(X, K, rows, fit, coefficients, s2):
 def fit_pair(
     X: np.ndarray, positive: np.ndarray, selected: np.ndarray, settings: FitSettings, K: np.ndarray | None = None
 ) -> PairFit:
-    """Fit one pair on one subset (spec §2).
+    """Fit one pair on one subset (Sandbrink et al. 2023, Methods).
 
     Parameters
     ----------
@@ -423,8 +423,8 @@ def _nanmean(values) -> float:
 
 
 def summarise(multiclass: Sequence[Mapping], pairwise: Sequence[Mapping]) -> list[dict]:
-    """Per input and suppressed variable: the mean multiclass accuracy over that variable's subsets (spec §4), the
-    mean and smallest pairwise test accuracy over its subsets and pairs, and its best subset."""
+    """Per input and suppressed variable: the mean multiclass accuracy over that variable's subsets (Sandbrink et al.
+    2023, Methods), the mean and smallest pairwise test accuracy over its subsets and pairs, and its best subset."""
     out = []
     keys = list(dict.fromkeys((row["input"], row["suppressed"]) for row in multiclass))
     for input_name, suppressed in keys:

@@ -1,4 +1,4 @@
-"""One-vs-one voting with the confidence tie-break of spec svm.md §3.
+"""One-vs-one voting with the confidence tie-break of docs/decisions.md (Pairwise SVMs).
 
 For a sample and each pair (i, j), i < j, with decision value f_ij (> 0 means j): the winner gets one vote; the
 confidence sums move by s_j += f_ij, s_i -= f_ij. The score of class c is ``votes_c + s_c / (2 (|s_c| + 1))``; the
