@@ -1,4 +1,4 @@
-"""The EMG .mat loader and writer (original layout of spec emg_signatures.md §1.2) and the synthetic generator."""
+"""The EMG .mat loader and writer (the original layout of Aeles et al. 2021) and the synthetic generator."""
 
 from __future__ import annotations
 
@@ -144,7 +144,7 @@ def test_synthetic_data_are_seeded_per_participant_and_carry_the_planted_bumps()
     assert len(regions) == 5  # the participants' planted regions differ
 
 
-# --- the original subject-count subset files (spec §7.1) --------------------------------------------------------
+# --- the original subject-count subset files (Aeles et al. 2021) ----------------------------------------------------
 
 
 def _baseline(n_participants=6, cycles=12):
