@@ -1,4 +1,4 @@
-# Interpreting EEG drowsiness classifiers (spec eeg_interpretation.md): data -> LOSO training (model, subject) ->
+# Interpreting EEG drowsiness classifiers (Cui et al. 2023): data -> LOSO training (model, subject) ->
 # probe (frozen BatchNorm, predictions, perturbation drops) -> attribution (model, subject, methods) -> summary -> figures.
 
 
