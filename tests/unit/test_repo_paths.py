@@ -6,7 +6,12 @@ A mention resolves when the path exists from the repository root, from the menti
 it, or as the end of a tracked path (`neuromotor/pcrt/plan.py` inside `workflow/`). Paths the workflow or the user
 creates (OUTPUT_PREFIXES, OUTPUT_SUFFIXES), system paths and URLs are not repository files and are left alone. In
 the user-facing documents (DOCUMENTS) a bare markdown file name (`pcrt.md`) must also name a file of the
-repository. Only tracked files count: commit a file together with the first file that mentions it."""
+repository. Only tracked files count: commit a file together with the first file that mentions it.
+
+The project's specifications live outside the repository, so no tracked file (library, tests, rules, report captions,
+tables) may point at them: neither their file names (SPEC_FILES) nor section signs (`spec §4.2`, a bare `§5`). A
+docstring states the fact itself and cites the paper (`Sandbrink et al. 2023, Methods`) or a file of the
+repository (`docs/decisions.md`)."""
 
 from __future__ import annotations
 
@@ -120,6 +125,29 @@ def broken_references(source: str, text: str) -> list[str]:
     return problems
 
 
+SPEC_FILES = (
+    "pcrt.md", "svm.md", "convnets.md", "representations.md", "emg_signatures.md", "kd.md", "eeg_interpretation.md",
+    "reference_values.md", "ARCHITECTURE.md",
+)  # fmt: skip
+"""The specification files outside the repository (a repository file of the same name would make a mention valid)."""
+SPEC_FILE = re.compile(rf"(?<![\w.-])({'|'.join(re.escape(name) for name in SPEC_FILES)})(?![\w-])")
+SECTION_SIGN = re.compile(r"§\s?\d")
+
+
+def spec_pointers(source: str, text: str) -> list[str]:
+    """The mentions of one file that point at the specifications: their file names, unless the repository holds a
+    file of that name, and section signs followed by a number (every `§` of the project meant a spec section)."""
+    names = {Path(p).name for p in tracked()}
+    problems = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        for match in SPEC_FILE.finditer(line):
+            if match.group(1) not in names:
+                problems.append(f"{source}:{number}: {match.group(1)!r} is a specification outside the repository")
+        if SECTION_SIGN.search(line):
+            problems.append(f"{source}:{number}: a section sign points at a specification outside the repository")
+    return problems
+
+
 DOTTED = re.compile(r"(?<![\w.])(neuromotor(?:\.[A-Za-z_]\w*)+)")
 
 
@@ -172,3 +200,26 @@ def test_the_check_finds_broken_references():
     ok = "[perf](performance.md#cost-of-the-paper-plans), `results/pcrt/dataset.zarr`, `rules/pcrt.smk`"
     assert broken_references("docs/x.md", ok + ", https://a.b/c.md, ../scripts/svm_fit.py in rules/svm.smk") == []
     assert broken_references("rules/svm.smk", '"../scripts/svm_fit.py"') == []
+
+def test_nothing_points_at_the_specifications_outside_the_repository():
+    """Library, tests, rules, report captions and tables name no spec file and no spec section (cite the paper or a
+    file of the repository instead)."""
+    sources = text_files() + [p for p in tracked() if p.endswith(".tsv") and (ROOT / p).is_file()]
+    problems = [p for source in sources for p in spec_pointers(source, (ROOT / source).read_text())]
+    assert not problems, f"{len(problems)} pointers at the specifications:\n" + "\n".join(problems)
+
+
+def test_the_check_finds_spec_pointers():
+    assert spec_pointers("x.py", '"""The KD loss (spec kd.md §5)."""') == [
+        "x.py:1: 'kd.md' is a specification outside the repository",
+        "x.py:1: a section sign points at a specification outside the repository",
+    ]
+    assert spec_pointers("x.rst", "caption\n(see §4.2 of the spec)") == [
+        "x.rst:2: a section sign points at a specification outside the repository",
+    ]
+    assert spec_pointers("x.tsv", "kd\tacc\treference_values.md acceptance hints")
+    assert spec_pointers("x.py", "collected from ../shared/specs/pcrt.md") == [
+        "x.py:1: 'pcrt.md' is a specification outside the repository",
+    ]
+    ok = "(Zeng et al. 2022; docs/decisions.md, docs/studies.md), README.md, my_kd.md_notes, svm.mdx, ok_kd.md"
+    assert spec_pointers("x.py", ok) == []
