@@ -363,3 +363,24 @@ def test_the_published_networks_are_compared_and_others_reported_missing(tmp_pat
         {"final": (tmp_path / "other/rdm.tsv", tmp_path / "other/models.tsv", "spindle_firing")}), scale)
     assert {r["verdict"] for r in other} == {MISSING}
     assert "configuration=spatial_temporal_2_8-8_16-16_5292" in other[0]["note"]
+
+
+def test_svm_input_ordering_is_judged_only_on_the_papers_characters(tmp_path):
+    """The input ordering depends on the letters drawn: on the built-in templates it is not comparable, on UCI
+    characters or the released dataset at the same size it is judged."""
+    rows = [{"input": name, "suppressed": "none", "multiclass_acc": acc, "mean_pairwise_acc": 0.8,
+             "min_pairwise_acc": 0.5, "best_subset": "all", "best_multiclass_acc": acc}
+            for name, acc in (("endeffector_coords", 0.6), ("muscle_coords", 0.5), ("joint_coords", 0.4),
+                              ("spindle_firing", 0.3))]  # fmt: skip
+    write_tsv(tmp_path / "exact.tsv", rows)
+    measurements = extract.svm_measurements({"exact": tmp_path / "exact.tsv"})
+
+    def ordering_verdict(pcrt: dict) -> str:
+        scale = {"n_train": 16000, "n_labels": 20, "characters": extract.trajectory_origin(pcrt)}
+        out = compare(load_reference(REFERENCE, "deepdraw"), measurements, scale)
+        (row,) = [r for r in out if r["quantity"] == "svm_input_ordering"]
+        return row["verdict"]
+
+    assert ordering_verdict({"source": "generated", "characters": {"source": "templates"}}) == NOT_COMPARABLE
+    assert ordering_verdict({"source": "generated", "characters": {"source": "uci"}}) == AGREES
+    assert ordering_verdict({"source": "released", "characters": {"source": "templates"}}) == AGREES

@@ -154,10 +154,19 @@ def rdm_measurements(model_sets: Mapping[str, tuple[Path_, Path_, str]]) -> list
     return out
 
 
+def trajectory_origin(pcrt: Mapping) -> str:
+    """Where the run's pen trajectories come from: ``released`` (DeepDraw's dataset), else the character source
+    (``uci``: the paper's UCI characters; ``templates``: the project's built-in letters)."""
+    if pcrt.get("source") == "released":
+        return "released"
+    return pcrt["characters"]["source"]
+
+
 def deepdraw_scale(config: Mapping) -> dict:
-    """The DeepDraw run's size from its (validated) config."""
+    """The DeepDraw run's size from its (validated) config, and the origin of its trajectories."""
     search = config["convnets"]["search"]
     return {
+        "characters": trajectory_origin(config["pcrt"]),
         "n_train": config["pcrt"]["assembly"]["n_train"],
         "n_test": config["pcrt"]["assembly"]["n_test"],
         "n_labels": len(config["pcrt"]["labels"]),
