@@ -4,7 +4,7 @@ from neuromotor.convnets import plan as convnets_plan
 from neuromotor.convnets.architecture import parse_name as convnets_parse_name
 
 CONVNETS = config["convnets"]
-CONVNETS_DIR = convnets_plan.RESULTS
+CONVNETS_DIR = convnets_plan.CONVNETS_DIR
 
 
 def convnets_search_settings(wildcards):

@@ -3,7 +3,7 @@
 from neuromotor.represent import plan as represent_plan
 
 REPRESENT = config["representations"]
-REPRESENT_DIR = represent_plan.OUT_DIR
+REPRESENT_DIR = represent_plan.REPRESENT_DIR
 REPRESENT_STATES = represent_plan.planned_states(REPRESENT, CONVNETS)
 REPRESENT_CKA = represent_plan.cka_jobs(REPRESENT, CONVNETS)
 REPRESENT_TASKS, REPRESENT_FAMILIES, REPRESENT_SEEDS = represent_plan.analysed(REPRESENT, CONVNETS)

@@ -40,7 +40,7 @@ from neuromotor.convnets.architecture import (
     same_padding,
 )
 
-RESULTS = "results/convnets"
+CONVNETS_DIR = "results/convnets"
 MODEL_FILES = ("init.pt", "best.pt", "config.json", "metrics.json", "history.tsv")
 FIGURES = ("learning_curves", "search_accuracy", "trained_vs_untrained")
 
@@ -169,11 +169,11 @@ def configuration_jobs(cfg: Mapping) -> list[dict]:
 
 
 def search_dir(task: str, input_key: str, configuration: str) -> str:
-    return f"{RESULTS}/{task}/search/{input_key}/{configuration}"
+    return f"{CONVNETS_DIR}/{task}/search/{input_key}/{configuration}"
 
 
 def summary_path(task: str, input_key: str) -> str:
-    return f"{RESULTS}/{task}/search/{input_key}/summary.tsv"
+    return f"{CONVNETS_DIR}/{task}/search/{input_key}/summary.tsv"
 
 
 # ---- successive halving: rungs of part jobs -----------------------------------------------------------------------
@@ -221,7 +221,7 @@ def rung_plan(cfg: Mapping, run: Mapping) -> list[dict]:
 
 def part_dir(task: str, input_key: str, family: str, rung: int, part: int) -> str:
     """The directory of one part job (its models' folders and ``models.tsv``)."""
-    return f"{RESULTS}/{task}/search/{input_key}/rungs/{family}/rung{rung}/part{part}"
+    return f"{CONVNETS_DIR}/{task}/search/{input_key}/rungs/{family}/rung{rung}/part{part}"
 
 
 def part_jobs(cfg: Mapping) -> list[dict]:
@@ -329,16 +329,16 @@ def part_settings(cfg: Mapping, task: str, input_key: str, family: str, rung: in
 
 
 def final_dir(task: str, family: str, seed: int) -> str:
-    return f"{RESULTS}/{task}/final/{family}/seed{seed}"
+    return f"{CONVNETS_DIR}/{task}/final/{family}/seed{seed}"
 
 
 def experiment_dir(experiment: str, task: str, family: str, seed: int) -> str:
     """A model of a named set of ``convnets.experiments``."""
-    return f"{RESULTS}/experiments/{experiment}/{task}/{family}/seed{seed}"
+    return f"{CONVNETS_DIR}/experiments/{experiment}/{task}/{family}/seed{seed}"
 
 
 def experiment_table(experiment: str) -> str:
-    return f"{RESULTS}/experiments/{experiment}/models.tsv"
+    return f"{CONVNETS_DIR}/experiments/{experiment}/models.tsv"
 
 
 def experiment_models(cfg: Mapping, experiment: str | None = None) -> list[dict]:
@@ -394,7 +394,7 @@ def selection_summary(cfg: Mapping, family: str) -> str | None:
 
 def figure_paths() -> list[str]:
     """The report figures and the table of final models."""
-    return [f"{RESULTS}/figures/{name}.png" for name in FIGURES] + [f"{RESULTS}/final.tsv"]
+    return [f"{CONVNETS_DIR}/figures/{name}.png" for name in FIGURES] + [f"{CONVNETS_DIR}/final.tsv"]
 
 
 def target_paths(cfg: Mapping) -> list[str]:
@@ -750,7 +750,7 @@ def control_output(cfg: Mapping) -> dict[str, str]:
     """The untrained control's metrics, written by the final model's job when controls are on."""
     if not cfg["final"]["controls"]:
         return {}
-    return {"control": f"{RESULTS}/{{task}}/final/{{family}}/seed{{seed}}/control_metrics.json"}
+    return {"control": f"{CONVNETS_DIR}/{{task}}/final/{{family}}/seed{{seed}}/control_metrics.json"}
 
 
 def experiment_files(cfg: Mapping, experiment: str, name: str) -> list[str]:

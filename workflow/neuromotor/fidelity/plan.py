@@ -32,7 +32,7 @@ def model_sets(conv: Mapping) -> dict[str, str]:
     """Every model set of this plan with a table (``final``: convnets/final.tsv; each of convnets.experiments: its
     models.tsv) -> its network input."""
     sets = {}
-    if f"{convnets_plan.RESULTS}/final.tsv" in convnets_plan.target_paths(conv):
+    if f"{convnets_plan.CONVNETS_DIR}/final.tsv" in convnets_plan.target_paths(conv):
         sets["final"] = conv["final"]["input_key"]
     for name, spec in conv.get("experiments", {}).items():
         sets[name] = spec.get("input_key", "spindle_info")
@@ -53,13 +53,13 @@ def deepdraw_inputs(svm: Mapping, pcrt: Mapping, conv: Mapping, rep: Mapping) ->
     inputs |= {f"svm_{solver}": path for solver, path in svm_plan.summary_paths(svm, pcrt).items()}
     for name in model_sets(conv):
         inputs[f"models_{name}"] = (
-            f"{convnets_plan.RESULTS}/final.tsv" if name == "final" else convnets_plan.experiment_table(name)
+            f"{convnets_plan.CONVNETS_DIR}/final.tsv" if name == "final" else convnets_plan.experiment_table(name)
         )
     for name in rdm_sets(rep, conv):
         inputs[f"rdm_{name}"] = (
-            f"{represent_plan.OUT_DIR}/summary/rdm.tsv"
+            f"{represent_plan.REPRESENT_DIR}/summary/rdm.tsv"
             if name == "final"
-            else f"{represent_plan.OUT_DIR}/experiments/{name}/rdm.tsv"
+            else f"{represent_plan.REPRESENT_DIR}/experiments/{name}/rdm.tsv"
         )
     inputs["search"] = [
         convnets_plan.summary_path(run["task"], run["input_key"]) for run in convnets_plan.search_runs(conv)

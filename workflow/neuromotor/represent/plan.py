@@ -16,7 +16,7 @@ from neuromotor.convnets import plan as convnets_plan
 STATES = {"trained": "best", "untrained": "init"}
 """State → checkpoint of the model directory."""
 
-OUT_DIR = "results/representations"
+REPRESENT_DIR = "results/representations"
 
 
 @dataclass(frozen=True, order=True)
@@ -145,7 +145,7 @@ def search_dir(task: str, input_key: str, configuration: str) -> str:
 
 def state_dir(state: ModelState | Mapping) -> str:
     key = state.key if isinstance(state, ModelState) else ModelState(**state).key
-    return f"{OUT_DIR}/{key}"
+    return f"{REPRESENT_DIR}/{key}"
 
 
 # ---- model sets of convnets.experiments: the RDM-vs-oracle analysis -------------------------------------------
@@ -181,12 +181,12 @@ def experiment_model_dir(experiment: str, task: str, family: str, seed: int | st
 
 
 def experiment_state_dir(experiment: str, state: ModelState) -> str:
-    return f"{OUT_DIR}/experiments/{experiment}/{state.key}"
+    return f"{REPRESENT_DIR}/experiments/{experiment}/{state.key}"
 
 
 def experiment_outputs(experiment: str) -> dict[str, str]:
     """{table/figure name without suffix: path} of one analysed experiment."""
-    return {name.split(".")[0]: f"{OUT_DIR}/experiments/{experiment}/{name}" for name in EXPERIMENT_OUTPUTS}
+    return {name.split(".")[0]: f"{REPRESENT_DIR}/experiments/{experiment}/{name}" for name in EXPERIMENT_OUTPUTS}
 
 
 # ---- resources -------------------------------------------------------------------------------------------------
@@ -331,7 +331,7 @@ def cka_inputs(rep: Mapping, conv: Mapping, family: str, seed: int | str) -> dic
     tasks = analysed(rep, conv)[0]
     return {
         "stores": [
-            f"{OUT_DIR}/{task}/{family}/seed{seed}/{state}/activations.zarr" for task in tasks for state in rep["states"]
+            f"{REPRESENT_DIR}/{task}/{family}/seed{seed}/{state}/activations.zarr" for task in tasks for state in rep["states"]
         ],
         "configs": [f"{model_dir(task, family, seed)}/config.json" for task in tasks],
     }
@@ -348,7 +348,7 @@ def sweep_inputs(input_key: str, configuration: str) -> dict[str, str]:
 
 def sweep_paths(rep: Mapping, conv: Mapping) -> list[str]:
     return [
-        f"{OUT_DIR}/cka_sweep/{pair['input_key']}/{pair['configuration']}.tsv" for pair in sweep_pairs(rep, conv)
+        f"{REPRESENT_DIR}/cka_sweep/{pair['input_key']}/{pair['configuration']}.tsv" for pair in sweep_pairs(rep, conv)
     ]
 
 
@@ -372,6 +372,6 @@ def target_paths(rep: Mapping, conv: Mapping) -> list[str]:
         return experiments
     return (
         experiments
-        + [f"{OUT_DIR}/summary/{name}.tsv" for name in SUMMARY_TABLES]
-        + [f"{OUT_DIR}/figures/{name}.png" for name in FIGURES]
+        + [f"{REPRESENT_DIR}/summary/{name}.tsv" for name in SUMMARY_TABLES]
+        + [f"{REPRESENT_DIR}/figures/{name}.png" for name in FIGURES]
     )
