@@ -28,36 +28,11 @@ from neuromotor.neural.session import Session, read_session, write_session
 
 log = logging.getLogger(__name__)
 
-NEURON_COLUMNS = (
-    "session",
-    "area",
-    "model",
-    "task",
-    "family",
-    "seed",
-    "state",
-    "layer",
-    "neuron",
-    "ev",
-    "ev_fold_mean",
-    "alpha_median",
-    "components",
-)
+UNIT_KEYS = ("session", "area", "model", "task", "family", "seed", "state", "layer")
+"""What identifies a layer (or baseline) of one model state on one session."""
+NEURON_COLUMNS = (*UNIT_KEYS, "neuron", "ev", "ev_fold_mean", "alpha_median", "components")
 """Columns of the per-neuron tables (a baseline's ``model`` is ``baseline``, its ``layer`` the baseline's name)."""
-LAYER_COLUMNS = (
-    "session",
-    "area",
-    "model",
-    "task",
-    "family",
-    "seed",
-    "state",
-    "layer",
-    "layer_index",
-    "median_ev",
-    "mean_ev",
-    "neurons",
-)
+LAYER_COLUMNS = (*UNIT_KEYS, "layer_index", "median_ev", "mean_ev", "neurons")
 MODEL_COLUMNS = (
     "session",
     "area",
@@ -276,7 +251,7 @@ def layer_table(rows: Sequence[Mapping]) -> list[dict]:
     """Median and mean EV per (session, model state or baseline, layer), in first-seen order."""
     groups: dict[tuple, list[Mapping]] = {}
     for row in rows:
-        key = tuple(row[c] for c in ("session", "area", "model", "task", "family", "seed", "state", "layer"))
+        key = tuple(row[c] for c in UNIT_KEYS)
         groups.setdefault(key, []).append(row)
     out = []
     for key, members in groups.items():
@@ -284,7 +259,7 @@ def layer_table(rows: Sequence[Mapping]) -> list[dict]:
         layer = key[-1]
         index = int(layer[5:]) if layer.startswith("layer") and layer[5:].isdigit() else 0
         out.append(
-            dict(zip(("session", "area", "model", "task", "family", "seed", "state", "layer"), key))
+            dict(zip(UNIT_KEYS, key))
             | {
                 "layer_index": index,
                 "median_ev": float(np.nanmedian(ev)) if np.isfinite(ev).any() else np.nan,
