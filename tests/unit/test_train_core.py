@@ -97,3 +97,11 @@ def test_tables_round_trip_exactly(tmp_path):
     (tmp_path / "short.tsv").write_text("a\tb\n1\n")
     with pytest.raises(DataFormatError, match="line 2"):
         read_tsv(tmp_path / "short.tsv")
+
+
+def test_tsv_float_formats_apply_to_their_columns_only(tmp_path):
+    rows = [{"acc": 2 / 3, "C": 1e-3, "loss": 0.1 + 0.2, "n": 3}]
+    write_tsv(tmp_path / "t.tsv", rows, float_formats={"acc": ".6f", "C": ".4g"})
+    header, line = (tmp_path / "t.tsv").read_text().splitlines()
+    assert line.split("\t") == ["0.666667", "0.001", repr(0.1 + 0.2), "3"]
+    assert read_tsv(tmp_path / "t.tsv")[0]["loss"] == 0.1 + 0.2

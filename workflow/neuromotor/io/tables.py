@@ -18,14 +18,17 @@ from neuromotor.errors import DataFormatError
 from neuromotor.io.store import atomic_file
 
 
-def format_cell(value) -> str:
-    """One value as table text (floats round-trip exactly; NaN as ``nan``)."""
+def format_cell(value, float_format: str | None = None) -> str:
+    """One value as table text: floats round-trip exactly unless ``float_format`` (a format spec such as ``".6f"``)
+    is given; NaN as ``nan``."""
     if isinstance(value, (bool, np.bool_)):
         return "true" if value else "false"
     if isinstance(value, (int, np.integer)):
         return str(int(value))
     if isinstance(value, (float, np.floating)):
-        return "nan" if math.isnan(value) else repr(float(value))
+        if math.isnan(value):
+            return "nan"
+        return repr(float(value)) if float_format is None else format(float(value), float_format)
     return str(value)
 
 
@@ -41,8 +44,17 @@ def parse_cell(text: str):
     return text
 
 
-def write_tsv(path: str | Path, rows: Sequence[Mapping], columns: Sequence[str] | None = None) -> None:
-    """Write ``rows`` (mappings with at least ``columns``; default: the keys of the first row) to ``path``."""
+def write_tsv(
+    path: str | Path,
+    rows: Sequence[Mapping],
+    columns: Sequence[str] | None = None,
+    float_formats: Mapping[str, str] | None = None,
+) -> None:
+    """Write ``rows`` (mappings with at least ``columns``; default: the keys of the first row) to ``path``.
+
+    ``float_formats`` maps a column to the format spec of its floats (e.g. ``{"accuracy": ".6f"}``); floats of the
+    other columns are written exactly."""
+    float_formats = float_formats or {}
     if columns is None:
         if not rows:
             raise ValueError(f"{path}: no rows and no columns given")
@@ -55,7 +67,7 @@ def write_tsv(path: str | Path, rows: Sequence[Mapping], columns: Sequence[str] 
                 missing = [c for c in columns if c not in row]
                 if missing:
                     raise ValueError(f"{path}: row {number} lacks columns {missing}")
-                writer.writerow([format_cell(row[c]) for c in columns])
+                writer.writerow([format_cell(row[c], float_formats.get(c)) for c in columns])
 
 
 def read_tsv(path: str | Path, columns: Sequence[str] | None = None) -> list[dict]:

@@ -58,6 +58,14 @@ SUMMARY_COLUMNS = (
     "input", "suppressed", "n_subsets", "multiclass_acc", "mean_pairwise_acc", "min_pairwise_acc", "best_subset",
     "best_multiclass_acc",
 )  # fmt: skip
+TABLE_FLOAT_FORMATS = {
+    "C": ".4g", "kkt": ".4g",
+    **dict.fromkeys(
+        ("val_acc", "test_acc", "multiclass_acc", "mean_pairwise_acc", "min_pairwise_acc", "best_multiclass_acc"),
+        ".6f",
+    ),
+}  # fmt: skip
+"""How the SVM tables print their floats: accuracies with 6 decimals, C and the KKT violation with 4 digits."""
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -292,7 +300,7 @@ def fit_chunk(
                "rows": [[row["subset"], row["i"], row["j"]] for row in rows]},
         array_attrs={"w": {"axes": ["row", "feature"], "meaning": "decision = w.x + b; > 0 means label j"}},
     )  # fmt: skip
-    write_tsv(out_table, rows, FIT_COLUMNS)
+    write_tsv(out_table, rows, FIT_COLUMNS, TABLE_FLOAT_FORMATS)
     log.info(
         "%s %s: %d pairs x %d subsets in %.1f s (%d without classifier, %d not converged)",
         store.input, variant, len(pairs), len(subsets), time.perf_counter() - started, unfitted, not_converged,
@@ -407,9 +415,9 @@ def evaluate(
         elapsed = time.perf_counter() - started
         log.info("%s evaluated (%d test samples), %.1f s", input_name, len(test["label"]), elapsed)
     _write_decisions(out_decisions, groups, pairs, classes)
-    write_tsv(out_pairwise, pairwise, PAIRWISE_COLUMNS)
-    write_tsv(out_multiclass, multiclass, MULTICLASS_COLUMNS)
-    write_tsv(out_summary, summarise(multiclass, pairwise), SUMMARY_COLUMNS)
+    write_tsv(out_pairwise, pairwise, PAIRWISE_COLUMNS, TABLE_FLOAT_FORMATS)
+    write_tsv(out_multiclass, multiclass, MULTICLASS_COLUMNS, TABLE_FLOAT_FORMATS)
+    write_tsv(out_summary, summarise(multiclass, pairwise), SUMMARY_COLUMNS, TABLE_FLOAT_FORMATS)
     for row in multiclass:
         if row["variant"] == "full":
             log.info(
