@@ -1,14 +1,21 @@
-"""Forward and inverse kinematics of the 2-link, 4-DoF DeepDraw arm (Sandbrink et al. 2023, Methods).
+"""Forward and inverse kinematics of the 2-link, 4-DoF arms of the PCRT (Sandbrink et al. 2023, Methods; Marin
+Vargas et al. 2024, ``PCR-data-generation/pcr_data_utils.py``).
 
 Frames and units: positions in cm; the *shoulder frame* has the arm hanging along -y at zero angles; the *world
 frame* (X forward, Y left, Z up, origin at the shoulder) is ``world = WORLD_FROM_SHOULDER @ shoulder``.
-Joint angles are in degrees, in the order ``elv_angle, shoulder_elv, shoulder_rot, elbow_flexion``.
+Joint angles are in degrees, in the order of the arm's chain (:data:`CHAINS`):
 
-The shoulder rotation is ``R_sh = Ry(a) Rz(b) Ry(-a) Ry(c)``, the elbow ``Rx(d)``. The inverse kinematics of the
-original (per-step SLSQP: minimise ``||q - q_prev||`` subject to ``FK(q) = p`` and the joint limits) is solved here
-exactly and in batches: the elbow angle follows from the hand's distance to the shoulder, and for every shoulder
-rotation ``c`` the remaining two angles follow in closed form, so each step is a one-dimensional minimisation over
-``c`` along the solution curve. :func:`ik_slsqp_step` keeps the literal original procedure as the reference.
+- ``deepdraw`` (human arm): ``elv_angle a, shoulder_elv b, shoulder_rot c, elbow_flexion d``; the shoulder rotation
+  is ``R_sh = Ry(a) Rz(b) Ry(-a) Ry(c)``;
+- ``successor`` (macaque arm): ``shoulder_flexion f, shoulder_adduction a, shoulder_rotation r, elbow_flexion d``;
+  ``R_sh = Rz(a) Ry(r) Rx(f)``.
+
+Both elbows are ``Rx(d)``, both links lie along -y. The inverse kinematics of the originals (per-step SLSQP: minimise
+``||q - q_prev||`` subject to ``FK(q) = p`` and the joint limits) is solved here exactly and in batches: the elbow
+angle follows from the hand's distance to the shoulder, and for every value of one shoulder angle (``c``, resp.
+``f``) the remaining two follow in closed form (two branches for the successor's chain), so each step is a
+one-dimensional minimisation along the solution curve. :func:`ik_slsqp_step` keeps the literal original procedure
+as the reference.
 """
 
 from __future__ import annotations
@@ -25,6 +32,11 @@ JOINT_MAX_DEG = np.array([130.0, 180.0, 20.0, 130.0])
 DEFAULT_POSTURE_DEG = np.array([50.0, 40.0, 20.0, 75.0])
 SLSQP_INITIAL_GUESS_DEG = np.array([10.0, 10.0, 10.0, 10.0])
 WORLD_FROM_SHOULDER = np.array([[0.0, 0.0, -1.0], [-1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+CHAINS = {
+    "deepdraw": JOINT_NAMES,
+    "successor": ("shoulder_flexion", "shoulder_adduction", "shoulder_rotation", "elbow_flexion"),
+}
+"""The shoulder rotation sequences this module solves, with the names of their joints in posture order."""
 
 
 @dataclass(frozen=True)
@@ -35,6 +47,7 @@ class Arm:
         upper_arm_cm, forearm_cm: link lengths (cm).
         joint_min_deg, joint_max_deg: (4,) joint limits (deg).
         rest_posture_deg: (4,) posture ``q0`` that the first IK step stays closest to (deg).
+        chain: the shoulder rotation sequence and joint order, a key of :data:`CHAINS`.
     """
 
     upper_arm_cm: float = UPPER_ARM_CM
@@ -42,6 +55,16 @@ class Arm:
     joint_min_deg: tuple = tuple(JOINT_MIN_DEG)
     joint_max_deg: tuple = tuple(JOINT_MAX_DEG)
     rest_posture_deg: tuple = tuple(DEFAULT_POSTURE_DEG)
+    chain: str = "deepdraw"
+
+    def __post_init__(self):
+        if self.chain not in CHAINS:
+            raise ValueError(f"arm chain must be one of {sorted(CHAINS)}; got {self.chain!r}")
+
+    @property
+    def joint_names(self) -> tuple[str, ...]:
+        """The joints in posture order."""
+        return CHAINS[self.chain]
 
     @property
     def q_min(self) -> np.ndarray:
@@ -62,15 +85,24 @@ def _rot_y(t: np.ndarray) -> np.ndarray:
     return np.stack([np.stack([c, z, s], -1), np.stack([z, o, z], -1), np.stack([-s, z, c], -1)], -2)
 
 
+def _rot_x(t: np.ndarray) -> np.ndarray:
+    c, s = np.cos(t), np.sin(t)
+    o, z = np.ones_like(t), np.zeros_like(t)
+    return np.stack([np.stack([o, z, z], -1), np.stack([z, c, -s], -1), np.stack([z, s, c], -1)], -2)
+
+
 def _rot_z(t: np.ndarray) -> np.ndarray:
     c, s = np.cos(t), np.sin(t)
     o, z = np.ones_like(t), np.zeros_like(t)
     return np.stack([np.stack([c, -s, z], -1), np.stack([s, c, z], -1), np.stack([z, z, o], -1)], -2)
 
 
-def shoulder_rotation(q_deg: np.ndarray) -> np.ndarray:
-    """Rotation matrices ``Ry(a) Rz(b) Ry(-a) Ry(c)`` of the shoulder, shape (..., 3, 3), from (..., 4) angles (deg)."""
+def shoulder_rotation(q_deg: np.ndarray, chain: str = "deepdraw") -> np.ndarray:
+    """Rotation matrices of the shoulder, shape (..., 3, 3), from (..., 4) angles (deg): ``Ry(a) Rz(b) Ry(-a) Ry(c)``
+    for the ``deepdraw`` chain, ``Rz(a) Ry(r) Rx(f)`` for the ``successor`` chain."""
     q = np.deg2rad(np.asarray(q_deg, dtype=float))
+    if chain == "successor":
+        return _rot_z(q[..., 1]) @ _rot_y(q[..., 2]) @ _rot_x(q[..., 0])
     a, b, c = q[..., 0], q[..., 1], q[..., 2]
     return _rot_y(a) @ _rot_z(b) @ _rot_y(c - a)
 
@@ -81,7 +113,7 @@ def hand_position_shoulder(q_deg: np.ndarray, arm: Arm = Arm()) -> np.ndarray:
     d = np.deg2rad(q[..., 3])
     forearm = np.stack([np.zeros_like(d), -arm.forearm_cm * np.cos(d), -arm.forearm_cm * np.sin(d)], -1)
     upper = np.array([0.0, -arm.upper_arm_cm, 0.0])
-    return np.einsum("...ij,...j->...i", shoulder_rotation(q), forearm + upper)
+    return np.einsum("...ij,...j->...i", shoulder_rotation(q, arm.chain), forearm + upper)
 
 
 def forward_kinematics(q_deg: np.ndarray, arm: Arm = Arm()) -> np.ndarray:
@@ -210,6 +242,128 @@ class _StepProblem:
         return np.stack([a[:, 0], b[:, 0], c, self.d], -1)
 
 
+def _wrap_deg(angle: np.ndarray) -> np.ndarray:
+    return np.mod(angle + 180.0, 360.0) - 180.0
+
+
+class _SuccessorStep:
+    """One IK step of the ``successor`` chain ``Rz(a) Ry(r) Rx(f)`` for a batch.
+
+    For a shoulder flexion ``f`` the arm vector ``w = Rx(f) u`` must be turned onto the target by ``Rz(a) Ry(r)``;
+    ``Rz`` keeps z, so ``(Ry(r) w)_z = t_z`` gives ``r`` on two branches (``cos(r + psi) = t_z / rho``) and ``a``
+    follows from the x-y angles. The objective is ``||q(f) - q_prev||^2`` over the three shoulder angles.
+    """
+
+    def __init__(self, target_shoulder: np.ndarray, q_prev: np.ndarray, arm: Arm):
+        self.arm, self.target, self.q_prev = arm, target_shoulder, q_prev
+        d = elbow_angle_for_reach(np.linalg.norm(target_shoulder, axis=-1), arm)
+        self.reachable = np.isfinite(d) & (d >= arm.q_min[3] - 1e-9) & (d <= arm.q_max[3] + 1e-9)
+        self.d = np.clip(np.nan_to_num(d, nan=arm.q_max[3]), arm.q_min[3], arm.q_max[3])
+        dr = np.deg2rad(self.d)
+        self.arm_vector = np.stack(
+            [np.zeros_like(dr), -arm.upper_arm_cm - arm.forearm_cm * np.cos(dr), -arm.forearm_cm * np.sin(dr)], -1
+        )
+
+    def curve(self, f_deg: np.ndarray, branch: np.ndarray, rows=slice(None)) -> tuple[np.ndarray, ...]:
+        """Adduction ``a`` and rotation ``r`` (deg), cost and feasibility at flexions ``f_deg`` (B, K) on ``branch``
+        (B, K) of +1/-1."""
+        f = np.deg2rad(f_deg)
+        u, t, qp = self.arm_vector[rows], self.target[rows], self.q_prev[rows]
+        ux, uy, uz = (u[:, i, None] for i in range(3))
+        tx, ty, tz = (t[:, i, None] for i in range(3))
+        wx = np.broadcast_to(ux, f.shape)
+        wy = np.cos(f) * uy - np.sin(f) * uz
+        wz = np.sin(f) * uy + np.cos(f) * uz
+        rho = np.hypot(wx, wz)
+        ratio = tz / np.where(rho > 1e-12, rho, 1.0)
+        solvable = np.where(rho > 1e-12, np.abs(ratio) <= 1.0 + 1e-12, np.abs(tz) < 1e-9)
+        r = branch * np.arccos(np.clip(ratio, -1.0, 1.0)) - np.arctan2(wx, wz)
+        r = np.where(rho > 1e-12, r, np.deg2rad(qp[:, 2, None]))
+        vx, vy = np.cos(r) * wx + np.sin(r) * wz, wy
+        a = np.arctan2(ty, tx) - np.arctan2(vy, vx)
+        a, r = _wrap_deg(np.rad2deg(a)), _wrap_deg(np.rad2deg(r))
+        lo, hi = self.arm.q_min, self.arm.q_max
+        feasible = solvable & (f_deg >= lo[0]) & (f_deg <= hi[0]) & (a >= lo[1]) & (a <= hi[1])
+        feasible &= (r >= lo[2]) & (r <= hi[2])
+        cost = (f_deg - qp[:, 0, None]) ** 2 + (a - qp[:, 1, None]) ** 2 + (r - qp[:, 2, None]) ** 2
+        return a, r, cost, feasible
+
+    def grid(self, grid_step_deg: float) -> np.ndarray:
+        lo, hi = self.arm.q_min[0], self.arm.q_max[0]
+        return np.linspace(lo, hi, int(round((hi - lo) / grid_step_deg)) + 1)
+
+    def solve(
+        self, rows: np.ndarray, grid: np.ndarray, branches: np.ndarray, n_iter: int = 28
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Best feasible flexion of ``rows`` over the flexions ``grid`` (B, K) on ``branches`` (B, K), refined by
+        golden section between the best point's neighbours; returns flexion (B,), branch (B,) and whether the best
+        grid point was interior and feasible (B,)."""
+        _, _, cost, feasible = self.curve(grid, branches, rows)
+        cost = np.where(feasible, cost, np.inf)
+        best = np.argmin(cost, axis=1)
+        index = np.arange(len(rows))
+        side = branches[index, best][:, None]
+        lo, hi = self.arm.q_min[0], self.arm.q_max[0]
+        left = np.clip(grid[index, np.maximum(best - 1, 0)], lo, hi)
+        right = np.clip(grid[index, np.minimum(best + 1, grid.shape[1] - 1)], lo, hi)
+        interior = np.isfinite(cost[index, best]) & (best > 0) & (best < grid.shape[1] - 1)
+        neighbours = cost[index[:, None], np.clip(best[:, None] + np.array([-1, 1]), 0, grid.shape[1] - 1)]
+        interior &= np.isfinite(neighbours).all(axis=1)
+        ratio = (np.sqrt(5.0) - 1.0) / 2.0
+        for _ in range(n_iter):
+            c1, c2 = right - ratio * (right - left), left + ratio * (right - left)
+            _, _, pair, ok = self.curve(np.stack([c1, c2], 1), np.broadcast_to(side, (len(rows), 2)), rows)
+            pair = np.where(ok, pair, np.inf)
+            keep_left = pair[:, 0] <= pair[:, 1]
+            right, left = np.where(keep_left, c2, right), np.where(keep_left, left, c1)
+        candidates = np.stack([0.5 * (left + right), left, right, grid[index, best]], 1)
+        _, _, final, ok = self.curve(candidates, np.broadcast_to(side, candidates.shape), rows)
+        pick = np.argmin(np.where(ok, final, np.inf), axis=1)
+        return candidates[index, pick], side[:, 0], interior
+
+    def solve_global(self, rows: np.ndarray, grid_step_deg: float = 0.25) -> tuple[np.ndarray, np.ndarray]:
+        """Best feasible flexion and branch over the whole flexion range, both branches."""
+        grid = self.grid(grid_step_deg)
+        f = np.broadcast_to(np.concatenate([grid, grid]), (len(rows), 2 * grid.size))
+        branches = np.broadcast_to(np.repeat([1.0, -1.0], grid.size), f.shape)
+        f_best, side, _ = self.solve(rows, f, branches)
+        return f_best, side
+
+    def solve_local(self, f_prev: np.ndarray, side_prev: np.ndarray, half_width_deg: float = 2.0, n_points: int = 41):
+        """Best flexion on the previous branch within ``half_width_deg`` of the previous flexion; trustworthy where
+        the best grid point is interior (the optimum moved less than the window)."""
+        rows = np.arange(len(self.target))
+        offsets = np.linspace(-half_width_deg, half_width_deg, n_points)
+        grid = np.clip(f_prev[:, None] + offsets, self.arm.q_min[0], self.arm.q_max[0])
+        return self.solve(rows, grid, np.broadcast_to(side_prev[:, None], grid.shape))
+
+    def posture(self, f: np.ndarray, branch: np.ndarray) -> np.ndarray:
+        a, r, _, _ = self.curve(f[:, None], branch[:, None])
+        return np.stack([f, a[:, 0], r[:, 0], self.d], -1)
+
+
+def _successor_inverse_kinematics(targets: np.ndarray, q_prev: np.ndarray, arm: Arm) -> np.ndarray:
+    """Per-step exact IK of the ``successor`` chain on (B, T, 3) shoulder-frame targets from (B, 4) postures."""
+    n_batch, n_steps, _ = targets.shape
+    out = np.full((n_batch, n_steps, 4), np.nan)
+    have_prev_solution = np.zeros(n_batch, dtype=bool)
+    f_prev, side_prev = q_prev[:, 0].copy(), np.ones(n_batch)
+    for t in range(n_steps):
+        active = np.flatnonzero(np.isfinite(targets[:, t]).all(axis=1))
+        if active.size == 0:
+            continue
+        problem = _SuccessorStep(targets[active, t], q_prev[active], arm)
+        f, side, ok = problem.solve_local(f_prev[active], side_prev[active])
+        redo = np.flatnonzero(~(ok & have_prev_solution[active]))
+        if redo.size:
+            f[redo], side[redo] = problem.solve_global(redo)
+        q = np.clip(problem.posture(f, side), arm.q_min, arm.q_max)
+        out[active, t] = q
+        q_prev[active], f_prev[active], side_prev[active] = q, f, side
+        have_prev_solution[active] = True
+    return out
+
+
 def inverse_kinematics(
     targets_world: np.ndarray, arm: Arm = Arm(), q_start: np.ndarray | None = None
 ) -> np.ndarray:
@@ -233,6 +387,9 @@ def inverse_kinematics(
     n_batch, n_steps, _ = p.shape
     targets = world_to_shoulder(p)
     q_prev = np.tile(arm.q0, (n_batch, 1)) if q_start is None else np.array(q_start, dtype=float)
+    if arm.chain == "successor":
+        out = _successor_inverse_kinematics(targets, q_prev, arm)
+        return out[0] if single else out
     have_prev_solution = np.zeros(n_batch, dtype=bool)
     c_prev = q_prev[:, 2].copy()
     out = np.full((n_batch, n_steps, 4), np.nan)
@@ -300,6 +457,8 @@ def is_reachable(
         (N,) bool.
     """
     points = np.asarray(points_world, dtype=float).reshape(-1, 3)
+    if arm.chain == "successor":
+        return _successor_reachable(points, arm, grid_step_deg, chunk)
     lo, hi = arm.q_min[2], arm.q_max[2]
     grid = np.linspace(lo, hi, int(round((hi - lo) / grid_step_deg)) + 1)
     out = np.zeros(len(points), dtype=bool)
@@ -309,4 +468,20 @@ def is_reachable(
         problem = _StepProblem(targets, np.tile(arm.q0, (len(targets), 1)), arm)
         _, _, _, feasible = problem.curve(np.broadcast_to(grid, (len(targets), grid.size)))
         out[block] = problem.reachable & feasible.any(axis=1)
+    return out
+
+
+def _successor_reachable(points: np.ndarray, arm: Arm, grid_step_deg: float, chunk: int) -> np.ndarray:
+    """:func:`is_reachable` for the ``successor`` chain: the shoulder flexion scanned on a grid, both branches."""
+    out = np.zeros(len(points), dtype=bool)
+    for start in range(0, len(points), chunk):
+        block = slice(start, start + chunk)
+        problem = _SuccessorStep(world_to_shoulder(points[block]), np.tile(arm.q0, (len(out[block]), 1)), arm)
+        grid = problem.grid(grid_step_deg)
+        f = np.broadcast_to(grid, (len(out[block]), grid.size))
+        reached = problem.reachable.copy()
+        any_branch = np.zeros_like(reached)
+        for side in (1.0, -1.0):
+            any_branch |= problem.curve(f, np.full(f.shape, side))[3].any(axis=1)
+        out[block] = reached & any_branch
     return out
