@@ -1,5 +1,6 @@
 # Interpreting EEG drowsiness classifiers (Cui et al. 2023): data -> LOSO training (model, subject) ->
-# probe (frozen BatchNorm, predictions, perturbation drops) -> attribution (model, subject, methods) -> summary -> figures.
+# probe (frozen BatchNorm, predictions, perturbation drops) -> attribution (model, subject, methods) -> summary -> figures;
+# per configured sample the class-activation map (InterpretableCNN) and the relative band power (VisTechnique.py).
 
 
 include: "plan/eeg.smk"
@@ -216,6 +217,67 @@ rule eeg_figures:
         "../scripts/eeg_figures.py"
 
 
+rule eeg_cam:
+    input:
+        dataset=eeg_plan.dataset_path(EEG),
+        checkpoint=eeg_checkpoint,
+        probe=f"{EEG_DIR}/probe/{{model}}/sub{{subject}}.zarr",
+    output:
+        figure=report(
+            f"{EEG_DIR}/figures/cam/{{model}}_sub{{subject}}_sample{{sample}}.png",
+            caption="../workflow/report/eeg_cam.rst",
+            category="EEG interpretation (Cui et al. 2023)",
+            subcategory="Class-activation map (VisTechnique.py, InterpretableCNN paper)",
+        ),
+        table=f"{EEG_DIR}/cam/{{model}}_sub{{subject}}_sample{{sample}}.tsv",
+    log:
+        "logs/eeg/cam/{model}_sub{subject}_sample{sample}.log",
+    benchmark:
+        "benchmarks/eeg/cam/{model}_sub{subject}_sample{sample}.tsv"
+    wildcard_constraints:
+        model="interpretable_cnn",
+        subject=r"\d{2}",
+        sample=r"\d{3}\d*",
+    conda:
+        "../envs/neuromotor.yaml"
+    threads: 1
+    resources:
+        mem_mb=eeg_mem_mb,
+        runtime=lambda wc, attempt: 10 * attempt,
+    params:
+        device=EEG["device"],
+    script:
+        "../scripts/eeg_cam.py"
+
+
+rule eeg_band_power:
+    input:
+        dataset=eeg_plan.dataset_path(EEG),
+    output:
+        figure=report(
+            f"{EEG_DIR}/figures/band_power/sub{{subject}}_sample{{sample}}.png",
+            caption="../workflow/report/eeg_band_power.rst",
+            category="EEG interpretation (Cui et al. 2023)",
+            subcategory="Relative band power (VisTechnique.py)",
+        ),
+        table=f"{EEG_DIR}/band_power/sub{{subject}}_sample{{sample}}.tsv",
+    log:
+        "logs/eeg/band_power/sub{subject}_sample{sample}.log",
+    benchmark:
+        "benchmarks/eeg/band_power/sub{subject}_sample{sample}.tsv"
+    wildcard_constraints:
+        subject=r"\d{2}",
+        sample=r"\d{3}\d*",
+    conda:
+        "../envs/neuromotor.yaml"
+    threads: 1
+    resources:
+        mem_mb=eeg_mem_mb,
+        runtime=lambda wc, attempt: 10 * attempt,
+    script:
+        "../scripts/eeg_band_power.py"
+
+
 rule eeg:
     input:
-        eeg_plan.target_paths(),
+        eeg_plan.target_paths(EEG),

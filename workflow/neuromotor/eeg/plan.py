@@ -2,7 +2,8 @@
 
 Jobs: one training per (model, held-out subject), one probe (frozen BatchNorm, predictions, perturbation drops) per
 (model, subject), attribution jobs of ``eeg.attribution.methods_per_job`` methods per (model, subject), one summary,
-one figure job. Results never depend on how methods are grouped into jobs: every method's computation on a subject
+one figure job, and for every configured sample (``eeg.figures.samples``) one band-power job and, for InterpretableCNN
+samples, one class-activation-map job (the sibling ``VisTechnique.py``). Results never depend on how methods are grouped into jobs: every method's computation on a subject
 is the same whatever shares its job.
 """
 
@@ -18,6 +19,8 @@ PROTOCOLS = ("honest", "best_test_epoch")
 """Evaluation protocols (Cui et al. 2023, Methods): the final epoch's model, the best held-out epoch's (optimistic)."""
 TABLES = ("accuracy", "perturbation", "deletion", "summary", "ranking")
 FIGURES = ("accuracy", "ranking", "topomaps")
+CAM_MODELS = ("interpretable_cnn",)
+"""Models the class-activation map applies to (global average pooling right before the classifier)."""
 
 
 def subject_id(subject: int) -> str:
@@ -88,6 +91,40 @@ def sample_figure_name(sample: Mapping, method: str) -> str:
     return f"{sample['model']}_{subject_id(sample['subject'])}_sample{int(sample['index']):03d}_{method}"
 
 
+def sample_name(model: str | None, subject: int, index: int) -> str:
+    """File stem of one sample's figure: ``<model>_sub01_sample098`` (``sub01_sample098`` without a model)."""
+    stem = f"{subject_id(subject)}_sample{int(index):03d}"
+    return f"{model}_{stem}" if model else stem
+
+
+def cam_samples(eeg: Mapping) -> list[tuple[str, int, int]]:
+    """(model, subject, index) of the configured samples whose model has a class-activation map, in config order."""
+    samples = [(s["model"], int(s["subject"]), int(s["index"])) for s in eeg["figures"]["samples"]]
+    return list(dict.fromkeys(s for s in samples if s[0] in CAM_MODELS))
+
+
+def band_power_samples(eeg: Mapping) -> list[tuple[int, int]]:
+    """(subject, index) of the configured samples (any model: band power is a property of the data), in config
+    order."""
+    return list(dict.fromkeys((int(s["subject"]), int(s["index"])) for s in eeg["figures"]["samples"]))
+
+
+def cam_paths(eeg: Mapping) -> list[str]:
+    """CAM figures and tables of the configured InterpretableCNN samples."""
+    names = [sample_name(*sample) for sample in cam_samples(eeg)]
+    return [path for name in names for path in (f"{EEG_DIR}/figures/cam/{name}.png", f"{EEG_DIR}/cam/{name}.tsv")]
+
+
+def band_power_paths(eeg: Mapping) -> list[str]:
+    """Band-power figures and tables of the configured samples."""
+    names = [sample_name(None, *sample) for sample in band_power_samples(eeg)]
+    return [
+        path
+        for name in names
+        for path in (f"{EEG_DIR}/figures/band_power/{name}.png", f"{EEG_DIR}/band_power/{name}.tsv")
+    ]
+
+
 def figure_samples_inputs(eeg: Mapping) -> list[str]:
     """Stores the per-sample figures read (the attribution stores of their (model, subject))."""
     stores = []
@@ -140,12 +177,15 @@ def checkpoint_path(eeg: Mapping, model: str, subject: int) -> str:
     return f"{model_dir(model, subject)}/{eeg['attribution']['protocol']}.pt"
 
 
-def target_paths() -> list[str]:
-    """Everything the ``eeg`` target builds (the tables, the channel relevance, the figures)."""
+def target_paths(eeg: Mapping) -> list[str]:
+    """Everything the ``eeg`` target builds (the tables, the channel relevance, the figures, the configured samples'
+    class-activation maps and band power)."""
     return [
         *[f"{EEG_DIR}/{name}.tsv" for name in (*TABLES, "channel_relevance")],
         *[f"{EEG_DIR}/figures/{name}.png" for name in FIGURES],
         f"{EEG_DIR}/figures/samples",
+        *cam_paths(eeg),
+        *band_power_paths(eeg),
     ]
 
 

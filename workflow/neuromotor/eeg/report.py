@@ -4,6 +4,7 @@
 - :func:`summarise` — merged per-sample tables, per-(model, method) summaries, the ranking of methods across
   subjects, LOSO accuracies under both protocols, mean channel relevance per method.
 - :func:`make_figures` — accuracy, ranking, average topomaps, and the per-sample figures.
+- :func:`band_power_sample` — one sample's relative band power per channel (the sibling ``VisTechnique.py``).
 """
 
 from __future__ import annotations
@@ -363,3 +364,50 @@ def make_figures(dataset_path: str, tables: Mapping[str, str], eeg: Mapping, out
     deletion = read_tsv(tables["deletion"], DELETION_COLUMNS)
     with atomic_directory(out["samples"]) as tmp:
         sample_figures(dataset_path, eeg, perturbation, deletion, Path(tmp))
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# band power of one sample
+
+
+def held_out_sample(dataset, path: str, subject: int, index: int):
+    """The epochs of ``subject`` (:class:`~neuromotor.io.eeg_mat.EEGDataset`), checking that sample ``index`` is one of
+    them (the error names the config key)."""
+    test = dataset.of_subject(subject)
+    if not 0 <= index < len(test.state):
+        raise DataFormatError(
+            f"config key 'eeg.figures.samples': subject {subject} of {path} has {len(test.state)} epochs "
+            f"(indices 0..{len(test.state) - 1}), got index {index}"
+        )
+    return test
+
+
+def band_power_sample(dataset_path: str, subject: int, index: int, out: Mapping[str, str]) -> None:
+    """Relative band power (delta, theta, alpha, beta) of every channel of sample ``index`` of ``subject``:
+    ``out['figure']`` (one topomap per band) and ``out['table']`` (TSV, one row per channel)."""
+    from neuromotor.eeg.vis_technique import BANDS, relative_band_power
+    from neuromotor.io.eeg_mat import SFREQ, eeg_info
+    from neuromotor.plots.eeg import plot_band_power
+
+    test = held_out_sample(load_eeg_mat(dataset_path), dataset_path, subject, index)
+    power = relative_band_power(test.data[index], SFREQ, BANDS)
+    for name, values in zip(BANDS, power):
+        highest = np.argsort(-values, kind="stable")[:3]
+        log.info(
+            "subject %d sample %d, %s: highest relative power at %s",
+            subject,
+            index,
+            name,
+            ", ".join(f"{CHANNELS[c]} {values[c]:.3f}" for c in highest),
+        )
+    labels = [f"{name} {low:g}–{high:g} Hz" for name, (low, high) in BANDS.items()]
+    title = (
+        f"subject {subject}, sample {index} (true label {STATES[test.state[index]]}): relative band power "
+        "(multitaper PSD, Simpson integrals)"
+    )
+    plot_band_power(out["figure"], power, eeg_info(), labels, title)
+    rows = [
+        {"channel": name, **{band: float(power[b, c]) for b, band in enumerate(BANDS)}}
+        for c, name in enumerate(CHANNELS)
+    ]
+    write_tsv(out["table"], rows, ("channel", *BANDS))

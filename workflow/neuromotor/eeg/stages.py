@@ -6,7 +6,9 @@
    logit drops of the perturbation test, which depend on the model and sample only (shared by every method).
 4. :func:`attribute_subject` — heatmaps of some methods, their perturbation correlations, post-processing and
    deletion test.
-Stages 5 and 6 (summary and figures) are in :mod:`neuromotor.eeg.report`, which needs no torch.
+Stages 5 and 6 (summary and figures, and one sample's band power) are in :mod:`neuromotor.eeg.report`, which needs
+no torch; :func:`cam_sample` (one sample's class-activation map traced to the input, InterpretableCNN only) is the
+figure that needs the model.
 
 Every output is written atomically; results depend only on the config and the data, never on how the methods are
 grouped into jobs.
@@ -24,7 +26,7 @@ import torch
 from neuromotor.eeg.batchnorm import batch_statistics, freeze, statistics_from_arrays, statistics_to_arrays
 from neuromotor.eeg.models import build_model
 from neuromotor.eeg.synthetic import PlantedEffect, subject_counts, write_synthetic_eeg
-from neuromotor.eeg.report import DELETION_COLUMNS, patch_columns, perturbation_columns
+from neuromotor.eeg.report import DELETION_COLUMNS, held_out_sample, patch_columns, perturbation_columns
 from neuromotor.eeg.plan import PROTOCOLS
 from neuromotor.eeg.train import TrainSettings, as_input, log_probabilities, train_loso
 from neuromotor.errors import DataFormatError
@@ -386,3 +388,58 @@ def attribute_subject(
     )
     write_tsv(out_perturbation, perturbation_rows, perturbation_columns(lengths))
     write_tsv(out_deletion, deletion_rows, DELETION_COLUMNS)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# class-activation map of one sample (a figure stage)
+
+CAM_COLUMNS = ("channel", "cam_mean", "n_traced")
+
+
+def cam_sample(
+    dataset_path: str,
+    checkpoint: str,
+    probe_store: str,
+    model: str,
+    subject: int,
+    index: int,
+    device: str,
+    out: Mapping[str, str],
+    threads: int | None = None,
+) -> None:
+    """Class-activation map of sample ``index`` of held-out ``subject`` for the predicted class (``VisTechnique.py``),
+    BatchNorm frozen to the probe's statistics: ``out['figure']`` (PNG) and ``out['table']`` (TSV, per channel: the
+    map's time-mean and the number of CAM positions traced to the channel)."""
+    from neuromotor.eeg.vis_technique import cam_map
+    from neuromotor.io.eeg_mat import eeg_info
+    from neuromotor.plots.eeg import plot_cam
+
+    device = setup_torch(device, threads)
+    test = held_out_sample(load_eeg_mat(dataset_path), dataset_path, subject, index)
+    probe = read_probe(probe_store)
+    if not np.array_equal(probe["label"], test.state):
+        raise DataFormatError(f"{probe_store}: probe does not match subject {subject} of {dataset_path}")
+    frozen = freeze(load_model(checkpoint, model, device), probe["batchnorm"])
+    state = int(probe["predicted"][index])
+    result = cam_map(frozen, test.data[index], state)
+    p = np.exp(probe["log_probabilities"][index])
+    log.info(
+        "%s subject %d sample %d (explained: %s): %d of the top CAM positions traced, to channels %s",
+        model,
+        subject,
+        index,
+        STATES[state],
+        len(result.channels),
+        sorted({CHANNELS[c] for c in result.channels}),
+    )
+    title = (
+        f"subject {subject}, sample {index}: true label {STATES[test.state[index]]}, P_alert = {p[0]:.3f}, "
+        f"P_drowsy = {p[1]:.3f}; {model}, CAM of the predicted class ({STATES[state]})"
+    )
+    plot_cam(out["figure"], test.data[index], result.heatmap, eeg_info(), title)
+    counts = np.bincount(result.channels, minlength=len(CHANNELS))
+    rows = [
+        {"channel": name, "cam_mean": float(result.heatmap[c].mean()), "n_traced": int(counts[c])}
+        for c, name in enumerate(CHANNELS)
+    ]
+    write_tsv(out["table"], rows, CAM_COLUMNS)

@@ -1,6 +1,7 @@
 """Figures of the EEG interpretation study (Cui et al. 2023, Figures): the per-sample explanation (stacked
 traces coloured by relevance + topomap of channel relevance + the test results), the average topomap per method,
-the ranking of methods and the leave-one-subject-out accuracies.
+the ranking of methods and the leave-one-subject-out accuracies; and, from the sibling ``VisTechnique.py``, one
+sample's class-activation map traced to the input and its relative band-power topomaps.
 
 Topomaps use mne's current API (``vlim``, ``names``; the montage set on the Info, docs/decisions.md).
 """
@@ -29,6 +30,31 @@ def _topomap(ax, values: np.ndarray, info, vlim: tuple[float, float], names: Seq
     return image
 
 
+def _coloured_traces(ax, data: np.ndarray, colour: np.ndarray, names: Sequence[str]) -> LineCollection:
+    """The C channels of ``data`` (C, T) stacked top to bottom (offset = 98th percentile of the values), each segment
+    coloured by ``colour`` (C, T) on viridis over [−1, 1]; x-ticks at whole seconds. Returns the last line set (for
+    a colour bar)."""
+    n_channels, n_times = data.shape
+    offset = float(np.percentile(data, 98)) or 1.0
+    norm = colors.Normalize(-1, 1)
+    time = np.arange(1, n_times + 1)
+    for row in range(n_channels):
+        y = data[row] - row * offset
+        points = np.column_stack([time, y])
+        segments = np.stack([points[:-1], points[1:]], axis=1)
+        lines = LineCollection(segments, cmap="viridis", norm=norm, linewidth=2)
+        lines.set_array(colour[row, :-1])
+        ax.add_collection(lines)
+    ax.set_xlim(1, n_times)
+    ax.set_ylim(-(n_channels - 0.5) * offset, 1.5 * offset)
+    ticks = [1] + [int(k * SFREQ) for k in range(1, int(n_times / SFREQ) + 1)]
+    ax.set_xticks(ticks, [f"{k}" for k in range(len(ticks))])
+    ax.set_xlabel("time (s)")
+    ax.set_yticks(-np.arange(n_channels) * offset, names)
+    ax.tick_params(axis="y", labelsize=7)
+    return lines
+
+
 def plot_sample(
     out_png: str | Path,
     data: np.ndarray,
@@ -50,27 +76,10 @@ def plot_sample(
     data = check_shape(where, "data", data, ("C", "T"), dims)
     smoothed = check_shape(where, "smoothed", smoothed, ("C", "T"), dims)
     channel_relevance = check_shape(where, "channel_relevance", channel_relevance, ("C",), dims)
-    n_channels, n_times = data.shape
     fig = new_figure(15, 9)
     grid = GridSpec(4, 2, figure=fig, width_ratios=(2.2, 1))
     traces = fig.add_subplot(grid[0:3, 0])
-    offset = float(np.percentile(data, 98)) or 1.0
-    norm = colors.Normalize(-1, 1)
-    time = np.arange(1, n_times + 1)
-    for row in range(n_channels):
-        y = data[row] - row * offset
-        points = np.column_stack([time, y])
-        segments = np.stack([points[:-1], points[1:]], axis=1)
-        lines = LineCollection(segments, cmap="viridis", norm=norm, linewidth=2)
-        lines.set_array(smoothed[row, :-1])
-        traces.add_collection(lines)
-    traces.set_xlim(1, n_times)
-    traces.set_ylim(-(n_channels - 0.5) * offset, 1.5 * offset)
-    ticks = [1] + [int(k * SFREQ) for k in range(1, int(n_times / SFREQ) + 1)]
-    traces.set_xticks(ticks, [f"{k}" for k in range(len(ticks))])
-    traces.set_xlabel("time (s)")
-    traces.set_yticks(-np.arange(n_channels) * offset, info["ch_names"])
-    traces.tick_params(axis="y", labelsize=7)
+    lines = _coloured_traces(traces, data, smoothed, info["ch_names"])
     traces.set_title("channels coloured by processed relevance S")
     fig.colorbar(lines, ax=traces, fraction=0.03, label="S")
     topo = fig.add_subplot(grid[0:3, 1])
@@ -188,4 +197,64 @@ def plot_accuracy(out_png: str | Path, accuracy: Sequence[Mapping]) -> None:
         ax.set_title(model)
         ax.legend(fontsize=7, loc="lower right")
     fig.suptitle("leave-one-subject-out accuracy")
+    save_figure(fig, out_png)
+
+
+def _check_finite(where: str, name: str, values: np.ndarray) -> None:
+    if not np.all(np.isfinite(values)):
+        raise ValueError(f"{where}: {name} must be finite, found {int(np.sum(~np.isfinite(values)))} NaN or inf values")
+
+
+def plot_cam(out_png: str | Path, data: np.ndarray, heatmap: np.ndarray, info, title: str) -> None:
+    """One sample's class-activation map traced to the input (InterpretableCNN paper; ``VisTechnique.py``), 15 × 6 in:
+    left, the channels stacked and coloured by the map (viridis over [−1, 1]); right, the topomap of its time-mean per
+    channel over [−1, 1].
+
+    Args:
+        data: (C, T) the sample, µV. heatmap: (C, T) CAM map (zero mean, unit root mean square).
+        info: :class:`mne.Info` with a montage, C channels. title: suptitle (subject, sample, label, probabilities).
+    """
+    where = "plot_cam"
+    dims: dict = {}
+    data = check_shape(where, "data", data, (len(info["ch_names"]), "T"), dims)
+    heatmap = check_shape(where, "heatmap", heatmap, (len(info["ch_names"]), "T"), dims)
+    _check_finite(where, "data", data)
+    _check_finite(where, "heatmap", heatmap)
+    fig = new_figure(15, 6)
+    grid = GridSpec(1, 2, figure=fig, width_ratios=(2.2, 1))
+    traces = fig.add_subplot(grid[0, 0])
+    lines = _coloured_traces(traces, data, heatmap, info["ch_names"])
+    traces.set_title("channels coloured by the CAM map traced to the input")
+    fig.colorbar(lines, ax=traces, fraction=0.03, label="CAM map")
+    topo = fig.add_subplot(grid[0, 1])
+    image = _topomap(topo, heatmap.mean(axis=1), info, (-1, 1), names=info["ch_names"])
+    topo.set_title("time-mean of the CAM map")
+    fig.colorbar(image, ax=topo, fraction=0.04, label="mean CAM map")
+    fig.suptitle(title)
+    save_figure(fig, out_png)
+
+
+def plot_band_power(out_png: str | Path, power: np.ndarray, info, band_labels: Sequence[str], title: str) -> None:
+    """Relative band power of one sample as one topomap per band (``VisTechnique.py``), one colour scale for all:
+    from 0 to the 95th percentile of all values.
+
+    Args:
+        power: (B, C) fraction of each channel's total power in band b, in [0, 1]. info: :class:`mne.Info` with a
+            montage, C channels. band_labels: B labels (e.g. "alpha 8–12 Hz"). title: suptitle.
+    """
+    where = "plot_band_power"
+    power = check_shape(where, "power", power, ("B", len(info["ch_names"])), {})
+    _check_finite(where, "power", power)
+    if len(band_labels) != power.shape[0]:
+        raise ValueError(f"{where}: need {power.shape[0]} band labels, got {len(band_labels)}")
+    if power.min() < 0 or power.max() > 1 + 1e-9:
+        raise ValueError(f"{where}: power must be fractions in [0, 1], got [{power.min():.3g}, {power.max():.3g}]")
+    top = float(np.percentile(power, 95)) or 1.0
+    fig = new_figure(3.0 * power.shape[0] + 1.0, 3.6)
+    axes = fig.subplots(1, power.shape[0], squeeze=False)[0]
+    for ax, values, label in zip(axes, power, band_labels):
+        image = _topomap(ax, values, info, (0.0, top), names=info["ch_names"])
+        ax.set_title(label)
+    fig.colorbar(image, ax=list(axes), fraction=0.02, label="relative band power")
+    fig.suptitle(title)
     save_figure(fig, out_png)
