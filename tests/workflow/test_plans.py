@@ -106,6 +106,8 @@ def test_paper_eeg_plan_job_counts(tmp_path):
         "eeg_attribute": 2 * 11 * 8,  # models x subjects x methods (7 + the random control)
         "eeg_summary": 1,
         "eeg_figures": 1,
+        "eeg_cam": 1,  # the demo sample's class-activation map and band power
+        "eeg_band_power": 1,
         "eeg": 1,
     }
 
