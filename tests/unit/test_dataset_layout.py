@@ -55,3 +55,28 @@ def test_another_window_fails_at_config_validation():
     with pytest.raises(ConfigError, match="config key 'pcrt.assembly.window': 400 steps; the convnets"):
         validate_config({"pcrt": {"assembly": {"window": 400}}})
     validate_config({"pcrt": {"assembly": {"window": 320}}})
+
+
+def test_layout_of_a_successor_config_comes_from_the_model_file_and_the_config():
+    from pathlib import Path
+
+    snap = Path(__file__).resolve().parents[3] / "shared" / "models" / "Snap_scaled_fin1.osim"
+    if not snap.is_file():
+        pytest.skip(f"{snap} not available")
+    pcrt = validate_config(
+        {"pcrt": {"dt_s": 0.01, "assembly": {"window": 400}, "arm": {"chain": "successor"},
+                  "muscle": {"model_path": str(snap), "backend": "opensim", "quantity": "mtu_length"}}}
+    )["pcrt"]  # fmt: skip
+    layout = DatasetLayout.from_config(pcrt)
+    assert (layout.window, layout.dt_s, layout.n_muscles) == (400, 0.01, 39)
+    assert layout.muscles[:2] == ("abd_poll_longus", "anconeus")
+    assert layout.joints == ("shoulder_flexion", "shoulder_adduction", "shoulder_rotation", "elbow_flexion")
+    assert layout.duration_s == pytest.approx(4.0)
+
+
+def test_store_attributes_round_trip_the_muscles_and_joints(tmp_path):
+    layout = DatasetLayout(400, 0.01, LABEL_LETTERS, tuple(f"m{k}" for k in range(39)), ("f", "a", "r", "d"))
+    store = write_store(tmp_path / "macaque.zarr", window=400, n_muscles=39, attrs=layout.store_attrs())
+    assert DatasetLayout.from_store(store) == layout
+    default = DatasetLayout.from_store(write_store(tmp_path / "old.zarr"))  # a store without muscles / joints
+    assert default.muscles == tuple(MUSCLE_NAMES) and default.joints[0] == "elv_angle"

@@ -481,7 +481,9 @@ def check_config(config: Mapping) -> list[str]:
         return []
     cfg = config["convnets"]
     problems = []
-    if "pcrt" in config:
+    from neuromotor.pcrt.arm_model import is_default
+
+    if "pcrt" in config and is_default(config["pcrt"].get("arm")):  # other arms' datasets: issue 19.2
         from neuromotor.pcrt.layout import DatasetLayout
 
         layout = DatasetLayout.from_config(config["pcrt"])

@@ -244,6 +244,21 @@ def check_arm_config(pcrt: Mapping) -> list[str]:
     return problems
 
 
+def configured_muscles(pcrt: Mapping) -> tuple[str, ...]:
+    """The muscles a config's dataset will have, in order (reads only the model file's XML, and only when
+    ``pcrt.arm.muscles`` leaves them to the model)."""
+    arm_cfg = pcrt.get("arm", {}) or {}
+    if is_default(arm_cfg):
+        return DEEPDRAW_ARM.muscles
+    muscles = _resolved(arm_cfg)["muscles"]
+    return tuple(muscles) if muscles is not None else read_model_file(pcrt["muscle"]["model_path"]).muscles
+
+
+def configured_joints(pcrt: Mapping) -> tuple[str, ...]:
+    """The joints of a config's chain, in posture order."""
+    return CHAINS[_resolved(pcrt.get("arm", {}) or {})["chain"]]
+
+
 def arm_model_from_config(pcrt: Mapping, *, read_model: bool = True) -> ArmModel:
     """The :class:`ArmModel` of a config's ``pcrt`` section (``pcrt.arm`` over its chain's defaults, the model file
     ``pcrt.muscle.model_path``).

@@ -25,6 +25,7 @@ from neuromotor.pcrt.assemble import (
 )
 from neuromotor.pcrt.augment import LATENT_NAMES
 from neuromotor.pcrt.generate import PURPOSE_SPINDLE_NOISE, PURPOSE_WINDOW, ShardResult, item_rng
+from neuromotor.pcrt.layout import DT_S
 from neuromotor.pcrt.spindles import spindle_firing, spindle_info
 
 SHARD_METADATA = (
@@ -191,11 +192,13 @@ def write_dataset(
     dtype: str = "float32",
     chunk: int = 256,
     attrs: dict | None = None,
+    dt_s: float = DT_S,
 ) -> None:
     """Assemble both splits with spindle inputs into a new ``dataset.zarr`` (atomically).
 
     Trajectories are held in memory at the storage precision one split at a time; spindle inputs are computed
-    from the stored muscle values (so ``spindle_info[..., 0] == muscle_coords`` exactly) block by block.
+    from the stored muscle values (so ``spindle_info[..., 0] == muscle_coords`` exactly) block by block, with
+    velocities on ``dt_s``-second steps. The muscle count is that of the shards.
     """
     rest_mm = np.asarray(_shard_attrs(Path(shard_paths[0]))["muscle_at_rest_mm"])
     train_mean = None
@@ -227,6 +230,6 @@ def write_dataset(
                     spindle["ref_length"], lengths, arrays["start_id"][block], rest_mm, train_mean
                 )
                 firing[block] = spindle_firing(
-                    lengths, rngs, variant=spindle["v1"], noise=spindle["noise"], reference_mm=reference
+                    lengths, rngs, variant=spindle["v1"], noise=spindle["noise"], reference_mm=reference, dt_s=dt_s
                 ).astype(dtype)
-                info[block] = spindle_info(lengths).astype(dtype)
+                info[block] = spindle_info(lengths, dt_s).astype(dtype)

@@ -17,7 +17,8 @@ from neuromotor.pcrt.augment import PLANES, LatentChoices, augment_character, dr
 from neuromotor.pcrt.kinematics import Arm, inverse_kinematics, tracing_error
 
 MuscleFunction = Callable[[np.ndarray], np.ndarray]
-"""Maps joint angles (N, 4) in degrees to the muscle quantity (N, 25) in mm."""
+"""Maps joint angles (N, 4) in degrees (the arm's chain order) to the muscle quantity (N, M) in mm, M the arm
+model's muscles (25 for DeepDraw, 39 for the successor's macaque arm)."""
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ class _Attempt:
 class ShardResult:
     """Accepted trajectories of a shard, NaN-padded to ``max_steps`` along time.
 
-    Arrays: ``endeffector`` (n, 3, S) cm, ``joints`` (n, 4, S) deg, ``muscles`` (n, 25, S) mm, ``length`` (n,),
+    Arrays: ``endeffector`` (n, 3, S) cm, ``joints`` (n, 4, S) deg, ``muscles`` (n, M, S) mm, ``length`` (n,),
     ``source_index``, ``repeat``, ``n_attempts`` (n,), latents (n,) and ``startpt`` (n, 3), ``tracing_error`` (cm),
     ``joint_jerk``, ``muscle_jerk`` (n,). ``failed`` lists items that exhausted their attempts.
     """
@@ -104,6 +105,7 @@ def generate_shard(
     acceptance: Acceptance = Acceptance(),
     arm: Arm = Arm(),
     max_steps: int = 319,
+    n_muscles: int = 25,
 ) -> ShardResult:
     """Generate accepted trajectories for the given items of one (label, plane).
 
@@ -112,8 +114,10 @@ def generate_shard(
         characters: (N, 2, Tmax) preprocessed character positions (cm), NaN-padded; rows indexed by source index.
         lengths: (N,) valid samples per character.
         startpoints: (M, 3) start points of ``plane`` (cm).
-        muscle_function: joint angles (K, 4) deg -> muscle quantity (K, 25) mm.
+        muscle_function: joint angles (K, 4) deg -> muscle quantity (K, n_muscles) mm.
+        arm: the kinematic chain the trajectories are traced with.
         max_steps: longest trajectory that fits the assembly window (window - 1).
+        n_muscles: the muscle function's columns (the shape of an empty shard's ``muscles``).
     """
     rngs = {item: item_rng(seed, label, plane, *item) for item in items}
     attempts_made = {item: 0 for item in items}
@@ -141,7 +145,7 @@ def generate_shard(
     order = [item for item in items if item in accepted]
     failed = [item for item in items if item not in accepted]
     records = [dict(accepted[item], n_attempts=attempts_made[item]) for item in order]
-    return ShardResult(_stack(records, order, max_steps), failed)
+    return ShardResult(_stack(records, order, max_steps, n_muscles), failed)
 
 
 def _evaluate(attempt: _Attempt, joints: np.ndarray, error: float, muscle_function, acceptance: Acceptance):
@@ -168,7 +172,7 @@ def _evaluate(attempt: _Attempt, joints: np.ndarray, error: float, muscle_functi
     )
 
 
-def _stack(records: list[dict], items: list[tuple[int, int]], max_steps: int) -> dict:
+def _stack(records: list[dict], items: list[tuple[int, int]], max_steps: int, n_muscles: int) -> dict:
     n = len(records)
 
     def padded(key: str, channels: int) -> np.ndarray:
@@ -177,7 +181,6 @@ def _stack(records: list[dict], items: list[tuple[int, int]], max_steps: int) ->
             out[row, :, : record[key].shape[1]] = record[key]
         return out
 
-    n_muscles = records[0]["muscles"].shape[0] if records else 25
     latent = lambda name: np.array([getattr(r["latents"], name) for r in records], dtype=float)  # noqa: E731
     return dict(
         endeffector=padded("endeffector", 3),

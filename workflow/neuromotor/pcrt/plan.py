@@ -35,8 +35,10 @@ def longest_augmented_length(pcrt: Mapping) -> int:
 
 def check_config(config: Mapping) -> list[str]:
     """Problems of the ``pcrt`` section spanning several keys (each names its keys); empty when fine."""
-    problems = []
+    from neuromotor.pcrt.arm_model import check_arm_config
+
     pcrt = config["pcrt"]
+    problems = check_arm_config(pcrt)
     for section, keys in (
         ("characters", ("scale_range", "shear_range", "rotation_range", "duration_range")),
         ("startpoints", ("x_range", "y_range", "z_range")),
@@ -189,10 +191,27 @@ def target_paths(pcrt: Mapping, muscle: MusclePlan) -> list[str]:
 
 # ---- params: the config each job depends on (a change reruns it) ----------------------------------------------
 
+DEFAULT_DT_S = 0.015
+"""``pcrt.dt_s`` of DeepDraw (the schema's default)."""
+
+
+def arm_params(pcrt: Mapping) -> dict:
+    """``pcrt.arm`` and ``pcrt.dt_s`` where they differ from the DeepDraw arm and time step, else nothing: plans
+    and provenance digests made before these keys existed stay valid (the DeepDraw plans are unchanged)."""
+    from neuromotor.pcrt.arm_model import is_default
+
+    out = {}
+    if not is_default(pcrt.get("arm")):
+        out["arm"] = pcrt["arm"]
+    if pcrt.get("dt_s", DEFAULT_DT_S) != DEFAULT_DT_S:
+        out["dt_s"] = pcrt["dt_s"]
+    return out
+
 
 def generation_params(pcrt: Mapping) -> dict:
     """The config a generation shard depends on (a change reruns the shards)."""
-    return {key: pcrt[key] for key in ("generation", "augmentation", "muscle")} | {"window": pcrt["assembly"]["window"]}
+    params = {key: pcrt[key] for key in ("generation", "augmentation", "muscle")} | {"window": pcrt["assembly"]["window"]}
+    return params | arm_params(pcrt)
 
 
 def dataset_params(pcrt: Mapping) -> dict:
@@ -200,14 +219,16 @@ def dataset_params(pcrt: Mapping) -> dict:
     if pcrt["source"] == "released":
         keys = ("labels", "planes", "assembly", "storage", "augmentation", "released")
         return {"source": "released"} | {key: pcrt[key] for key in keys}
-    return {key: pcrt[key] for key in ("spindle", "storage", "assembly", "muscle")}
+    return {key: pcrt[key] for key in ("spindle", "storage", "assembly", "muscle")} | arm_params(pcrt)
 
 
 def dataset_digest(pcrt: Mapping, seed: int) -> str:
-    """Provenance of the dataset store (its root attribute `config_digest`)."""
+    """Provenance of the dataset store (its root attribute `config_digest`); ``pcrt.arm`` and ``pcrt.dt_s`` count
+    only where they differ from DeepDraw's (:func:`arm_params`)."""
     if pcrt["source"] == "released":
         return digest([dataset_params(pcrt), seed])
-    return digest([pcrt, seed])
+    rest = {key: value for key, value in pcrt.items() if key not in ("arm", "dt_s")}
+    return digest([rest | arm_params(pcrt), seed])
 
 
 # ---- cost model ------------------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Muscle-spindle inputs computed from muscle-length windows (Sandbrink et al. 2023, Methods).
 
-``L`` is the muscle quantity (N, M, T) in mm on 0.015-s steps. Version 2 (``spindle_info``) stacks length and
+``L`` is the muscle quantity (N, M, T) in mm on ``dt_s``-second steps (``pcrt.dt_s``: 0.015 s for DeepDraw, 0.01 s
+for the successor; the default is DeepDraw's). Version 2 (``spindle_info``) stacks length and
 velocity; version 1 (``spindle_firing``) is a rate-like signal with noise proportional to each trace's spread.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from neuromotor.pcrt.layout import DT_S
+
 DEEPDRAW_LENGTH_GAIN = 2.0
 VELOCITY_GAIN = 4.3
 VELOCITY_EXPONENT = 0.6

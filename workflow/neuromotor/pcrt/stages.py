@@ -15,7 +15,8 @@ import numpy as np
 
 from neuromotor.errors import ConfigError
 from neuromotor.io.store import read_arrays, write_arrays, write_json
-from neuromotor.pcrt.layout import DT_S, LABEL_LETTERS
+from neuromotor.pcrt.arm_model import DEEPDRAW_ARM, ArmModel, arm_model_from_config
+from neuromotor.pcrt.layout import DT_S, LABEL_LETTERS, DatasetLayout
 from neuromotor.pcrt.augment import LatentChoices
 from neuromotor.pcrt.dataset import (
     build_selection,
@@ -81,16 +82,22 @@ def make_startpoints(startpoints_cfg: dict, out: str | Path) -> None:
     write_arrays(out, {"": found}, attrs={"units": "cm", "frame": "world"})
 
 
-def load_muscle_function(muscle_cfg: dict, surrogate_path: str | Path | None, table_path: str | Path | None = None):
-    """Joint angles (N, 4) deg -> muscle quantity (N, 25) mm, through the surrogate, the table or OpenSim (per
-    ``backend``)."""
+def load_muscle_function(
+    muscle_cfg: dict,
+    surrogate_path: str | Path | None,
+    table_path: str | Path | None = None,
+    arm_model: ArmModel = DEEPDRAW_ARM,
+):
+    """Joint angles (N, 4) deg in the chain's order -> muscle quantity (N, M) mm of the arm model's M muscles,
+    through the surrogate, the table (both: the DeepDraw arm) or OpenSim (per ``backend``; the chain's angles are
+    mapped onto the model's coordinates with their signs)."""
     if muscle_cfg["backend"] == "surrogate":
         from neuromotor.pcrt.surrogate import MuscleSurrogate
 
         return MuscleSurrogate.load(surrogate_path).predict
     from neuromotor.pcrt.muscles import load_arm_model
 
-    arm = load_arm_model(muscle_cfg["model_path"])
+    arm = load_arm_model(muscle_cfg["model_path"], arm_model.coordinates, arm_model.muscles)
     if muscle_cfg["backend"] == "table":
         from neuromotor.pcrt.muscle_table import MuscleTable, TabulatedMuscles
 
@@ -98,7 +105,7 @@ def load_muscle_function(muscle_cfg: dict, surrogate_path: str | Path | None, ta
             raise ConfigError("config key 'pcrt.muscle.backend' is 'table' but no muscle table file was given")
         exact = tuple(muscle_cfg["table"]["exact_muscles"])
         return TabulatedMuscles(MuscleTable.load(table_path), arm, muscle_cfg["quantity"], exact)
-    return lambda joints: arm.evaluate(joints, muscle_cfg["quantity"])
+    return lambda joints: arm.evaluate(arm_model.to_model_angles(joints), muscle_cfg["quantity"])
 
 
 def table_grid(table_cfg: dict):
@@ -171,13 +178,15 @@ def make_shard(
     out: str | Path,
     table_path: str | Path | None = None,
 ) -> None:
-    """Stage S3: accepted trajectories of one (label, plane, shard)."""
+    """Stage S3: accepted trajectories of one (label, plane, shard), traced with the arm model of ``pcrt_cfg``
+    (:func:`neuromotor.pcrt.arm_model.arm_model_from_config`)."""
+    arm_model = arm_model_from_config(pcrt_cfg)
     characters = read_arrays(characters_path)
     startpoints = read_arrays(startpoints_path, names=[plane])[plane]
     generation = pcrt_cfg["generation"]
     sources = np.flatnonzero(characters["label"] == label)
     items = shard_items(sources, generation["repeats"], generation["shards"], shard)
-    muscle_function = load_muscle_function(pcrt_cfg["muscle"], surrogate_path, table_path)
+    muscle_function = load_muscle_function(pcrt_cfg["muscle"], surrogate_path, table_path, arm_model)
     acceptance = Acceptance(
         ik_tolerance_cm=generation["ik_tolerance_cm"],
         joint_jerk_max=generation["joint_jerk_max"],
@@ -195,7 +204,9 @@ def make_shard(
         seed=seed,
         choices=LatentChoices.from_config(pcrt_cfg["augmentation"]),
         acceptance=acceptance,
+        arm=arm_model.arm,
         max_steps=pcrt_cfg["window"] - 1,
+        n_muscles=arm_model.n_muscles,
     )
     for source, repeat in result.failed:
         log.warning(
@@ -207,10 +218,10 @@ def make_shard(
             "muscle table: %d postures, %d (posture, muscle) pairs by OpenSim (%.2f %%), %d postures outside the box",
             muscle_function.n_points,
             muscle_function.n_exact_pairs,
-            100 * muscle_function.n_exact_pairs / max(1, muscle_function.n_points * 25),
+            100 * muscle_function.n_exact_pairs / max(1, muscle_function.n_points * arm_model.n_muscles),
             muscle_function.n_outside,
         )
-    rest = muscle_function(Arm().q0[None])[0]
+    rest = muscle_function(arm_model.arm.q0[None])[0]
     write_shard(
         out,
         result,
@@ -246,8 +257,14 @@ def make_dataset(
     config_digest: str,
     out: str | Path,
 ) -> None:
-    """Stages S4b + S5: hold-padded windows of both splits and the spindle inputs, in ``dataset.zarr``."""
+    """Stages S4b + S5: hold-padded windows of both splits and the spindle inputs, in ``dataset.zarr``; the root
+    attributes record the layout (window, ``dt_s``, muscles, joints) and the arm model (chain, coordinate map,
+    locked coordinates, link lengths)."""
     storage = pcrt_cfg["storage"]
+    arm_model = arm_model_from_config(pcrt_cfg)
+    dt_s = float(pcrt_cfg.get("dt_s", DT_S))
+    window = pcrt_cfg["assembly"]["window"]
+    layout = DatasetLayout(window, dt_s, LABEL_LETTERS, arm_model.muscles, arm_model.joints)
     write_dataset(
         out,
         read_selection(selection_path),
@@ -257,14 +274,16 @@ def make_dataset(
         spindle=pcrt_cfg["spindle"],
         dtype=storage["dtype"],
         chunk=storage["chunk"],
+        dt_s=dt_s,
         attrs={
             "seed": seed,
             "config_digest": config_digest,
-            "dt_s": DT_S,
             "muscle_quantity": pcrt_cfg["muscle"]["quantity"],
             "muscle_model": Path(pcrt_cfg["muscle"]["model_path"]).name,
             "muscle_backend": pcrt_cfg["muscle"]["backend"],
-            "label_letters": " ".join(LABEL_LETTERS),
+            "window": window,
+            **arm_model.attrs(),
+            **layout.store_attrs(),
         },
     )
 
