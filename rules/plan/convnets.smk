@@ -2,6 +2,7 @@
 # wrappers over neuromotor/convnets/plan.py for the rules' inputs, params and resources (no rules here).
 from neuromotor.convnets import plan as convnets_plan
 from neuromotor.convnets.architecture import parse_name as convnets_parse_name
+from neuromotor.costs import MAX_MEM_MB as CONVNETS_MAX_MB, MAX_RUNTIME_MIN as CONVNETS_MAX_MIN
 
 CONVNETS = config["convnets"]
 CONVNETS_DIR = convnets_plan.CONVNETS_DIR
@@ -50,8 +51,9 @@ def _convnets_search_cost(wildcards):
     return convnets_plan.job_resources(CONVNETS, PCRT, arch, wildcards.input_key, "search")
 
 
-def _convnets_final_cost(wildcards):
-    arch = convnets_plan.final_architecture(CONVNETS, wildcards.family)
+def _convnets_final_cost(wildcards, input):
+    """Sized for the winner once the search table is there (before: the costliest sampled configuration)."""
+    arch = convnets_plan.final_architecture(CONVNETS, wildcards.family, input.get("summary"))
     return convnets_plan.job_resources(CONVNETS, PCRT, arch, CONVNETS["final"]["input_key"], "final")
 
 
@@ -66,33 +68,36 @@ def _convnets_experiment_cost(wildcards):
     return convnets_plan.experiment_cost(CONVNETS, PCRT, wildcards.experiment, wildcards.family)
 
 
+# Requests grow with the attempt, up to what a cluster accepts (7 days, 64 GB: neuromotor.costs).
+
+
 def convnets_search_mem_mb(wildcards, attempt):
-    return _convnets_search_cost(wildcards)[0] * attempt
+    return convnets_plan.retry_request(_convnets_search_cost(wildcards)[0], attempt, CONVNETS_MAX_MB)
 
 
 def convnets_search_runtime(wildcards, attempt):
-    return _convnets_search_cost(wildcards)[1] * attempt
+    return convnets_plan.retry_request(_convnets_search_cost(wildcards)[1], attempt, CONVNETS_MAX_MIN)
 
 
-def convnets_final_mem_mb(wildcards, attempt):
-    return _convnets_final_cost(wildcards)[0] * attempt
+def convnets_final_mem_mb(wildcards, input, attempt):
+    return convnets_plan.retry_request(_convnets_final_cost(wildcards, input)[0], attempt, CONVNETS_MAX_MB)
 
 
-def convnets_final_runtime(wildcards, attempt):
-    return _convnets_final_cost(wildcards)[1] * attempt
+def convnets_final_runtime(wildcards, input, attempt):
+    return convnets_plan.retry_request(_convnets_final_cost(wildcards, input)[1], attempt, CONVNETS_MAX_MIN)
 
 
 def convnets_part_mem_mb(wildcards, input, attempt):
-    return _convnets_part_cost(wildcards, input)[0] * attempt
+    return convnets_plan.retry_request(_convnets_part_cost(wildcards, input)[0], attempt, CONVNETS_MAX_MB)
 
 
 def convnets_part_runtime(wildcards, input, attempt):
-    return _convnets_part_cost(wildcards, input)[1] * attempt
+    return convnets_plan.retry_request(_convnets_part_cost(wildcards, input)[1], attempt, CONVNETS_MAX_MIN)
 
 
 def convnets_experiment_mem_mb(wildcards, attempt):
-    return _convnets_experiment_cost(wildcards)[0] * attempt
+    return convnets_plan.retry_request(_convnets_experiment_cost(wildcards)[0], attempt, CONVNETS_MAX_MB)
 
 
 def convnets_experiment_runtime(wildcards, attempt):
-    return _convnets_experiment_cost(wildcards)[1] * attempt
+    return convnets_plan.retry_request(_convnets_experiment_cost(wildcards)[1], attempt, CONVNETS_MAX_MIN)

@@ -127,7 +127,7 @@ def cost_table(config_path: str, tflops: float, n_train: int, n_test: int) -> No
               f"{result['worst'] - result['final'] - result['experiments']:7.2f} {result['final']:6.2f} "
               f"{result['experiments']:5.2f} {result['total']:7.2f} {full / max(result['search'], 1e-9):5.1f}x")  # fmt: skip
     base = plan.search_gpu_hours(cfg, n_train, n_test, tflops * 1e12)
-    print("per run and family, full search:")
+    print(f"per run, family and rung, the plan as configured (strategy {cfg['search']['strategy']}):")
     for row in base["rows"]:
         print(f"  {row['task']:<4} {row['input_key']:<15} {row['family']:<5} {row['n_models']:3d} x {row['epochs']} "
               f"epochs: {row['gpu_h']:6.2f} GPU-h")  # fmt: skip

@@ -52,10 +52,12 @@ def test_paper_plan_jobs_and_paths():
     for job in search:
         key = (job["task"], job["input_key"])
         counts[key] = counts.get(key, 0) + 1
-    assert counts == {("art", "spindle_firing"): 150, ("art", "spindle_info"): 200, ("tdt", "spindle_info"): 200}
-    # the ART and TDT runs train the same configurations (the ART-vs-TDT sweep)
-    art = {j["configuration"] for j in search if j["task"] == "art" and j["input_key"] == "spindle_info"}
-    assert art == {j["configuration"] for j in search if j["task"] == "tdt"}
+    assert counts == {("art", "spindle_firing"): 150, ("art", "spindle_info"): 200}
+    # successive halving: no job per configuration; 7 (run, family) groups of 5 / 2 / 1 / 1 part jobs of 10 slots
+    assert plan.configuration_jobs(cfg) == []
+    assert len(plan.part_jobs(cfg)) == 7 * (5 + 2 + 1 + 1)
+    run = plan.run_of(cfg, "art", "spindle_info")
+    assert [(r["epochs"], r["n_models"]) for r in plan.rung_plan(cfg, run)] == [(2, 50), (6, 17), (18, 6), (50, 2)]
     finals = plan.final_models(cfg)
     assert len(finals) == 3 * 3 * 5 and {f["family"] for f in finals} == {"S", "ST", "LSTM"}
     assert plan.final_dir("art", "S", 3) == "results/convnets/art/final/S/seed3"
@@ -310,6 +312,7 @@ def test_amp_is_a_setting_only_when_on():
 def test_halving_cost_of_the_paper_search():
     cfg = load_config("config/paper/deepdraw.yaml")["convnets"]
     runs = [{k: v for k, v in run.items() if k != "strategy"} for run in cfg["search"]["runs"]]
+    runs += [{"task": "tdt", "input_key": "spindle_info", "families": ["S", "TS", "ST", "LSTM"]}]  # the original's
     search = cfg["search"] | {"runs": runs, "halving": {"eta": 3, "min_epochs": 2}}
     full = plan.search_gpu_hours(cfg | {"search": search | {"strategy": "full"}})
     halving = plan.search_gpu_hours(cfg | {"search": search | {"strategy": "successive_halving"}})
@@ -317,3 +320,68 @@ def test_halving_cost_of_the_paper_search():
     assert full["worst"] == pytest.approx(full["total"])  # every configuration is trained: no uncertainty
     assert halving["search"] < full["search"] / 4 and halving["worst"] > halving["total"]
     assert halving["final"] == full["final"]
+
+
+def test_survivors_per_eta_are_the_top_of_the_ranking_whatever_the_parts():
+    """Rung k + 1 trains the best ceil(n_k / eta) of rung k's models (validation accuracy, ties to the earlier
+    sampled configuration), however the slots are cut into part jobs."""
+    scores = [0.3, 0.8, 0.8, 0.1, 0.6, 0.8, 0.2, 0.5, 0.9]  # ties at 0.8: sampling order 1, 2, 5
+    for eta, kept in ((2, 5), (3, 3), (4, 3), (9, 1)):
+        survivors = None
+        for per_job in (1, 2, 4):
+            cfg = _halving(n=9, eta=eta, min_epochs=1, per_job=per_job, epochs=81)
+            order = plan.family_order(cfg, "ST")
+            rows = [{"configuration": c, "val_metric": v} for c, v in zip(order, scores)]
+            rung1 = plan.rung_plan(cfg, plan.search_runs(cfg)[0])[1]
+            assert rung1["n_models"] == kept and rung1["epochs"] == eta
+            trained = [
+                c for p in range(rung1["n_parts"])
+                for c in plan.part_configurations(cfg, "art", "spindle_info", "ST", 1, p, rows)
+            ]  # fmt: skip
+            assert trained == [order[i] for i in (8, 1, 2, 5, 4)][:kept]
+            assert survivors in (None, trained)
+            survivors = trained
+
+
+def test_part_and_final_requests_are_bounded_by_the_sampled_configurations():
+    """Before the previous rung (or the search table) exists, a part job is sized for the costliest sampled
+    configurations in its slots and a final job for the costliest sampled configuration; afterwards exactly."""
+    from neuromotor.costs import MAX_RUNTIME_MIN
+
+    config = load_config("config/paper/deepdraw.yaml")
+    cfg, pcrt = config["convnets"], config["pcrt"]
+    order = plan.family_order(cfg, "ST")
+    costliest = max(order, key=lambda name: plan.forward_macs(parse_name(name).architecture))
+    # the last rung holds 2 of 10 slots: a bound of 2 models, not 10
+    assert plan.part_architectures(cfg, "art", "spindle_info", "ST", 3, 0, ["absent"]) == [
+        parse_name(name).architecture for name in plan._costliest(tuple(order))[:2]
+    ]
+    bound = plan.final_architecture(cfg, "ST")
+    assert bound == parse_name(costliest).architecture
+    assert plan.forward_macs(bound) < plan.forward_macs(plan.largest_architecture("ST", cfg))
+    single = [plan.job_resources(cfg, pcrt, parse_name(n).architecture, "spindle_info", "search", 2) for n in order]
+    part = plan.jobs_resources(cfg, pcrt, [parse_name(n).architecture for n in order[:10]], "spindle_info", 2)
+    assert part[1] < sum(minutes for _, minutes in single[:10])  # the data are read once per job
+    assert part[0] == max(mb for mb, _ in single[:10])
+    for job in plan.part_jobs(cfg):
+        previous = plan.previous_parts(cfg, job["task"], job["input_key"], job["family"], job["rung"])
+        assert plan.part_cost(cfg, pcrt, **job, previous=previous)[1] <= MAX_RUNTIME_MIN
+    assert plan.retry_request(3000, 3, MAX_RUNTIME_MIN) == 9000
+    assert plan.retry_request(6000, 2, MAX_RUNTIME_MIN) == MAX_RUNTIME_MIN == 7 * 24 * 60
+
+
+def test_final_request_follows_the_search_table_once_it_exists(tmp_path):
+    from neuromotor.io.tables import write_tsv
+
+    search = {"n_per_family": 4, "strategy": "successive_halving",
+              "runs": [{"task": "art", "input_key": "spindle_info", "families": ["S"]}]}  # fmt: skip
+    cfg = validate_config({"convnets": {"search": search, "final": {"families": ["S"]}}})["convnets"]
+    order = plan.family_order(cfg, "S")
+    rows = [{"task": "art", "family": "S", "configuration": c, "val_metric": v, "test_metric": 0.0}
+            for c, v in zip(order, [0.2, 0.7, 0.4, 0.7])]  # fmt: skip
+    summary = tmp_path / "summary.tsv"
+    write_tsv(summary, rows)
+    assert plan.final_architecture(cfg, "S", str(summary)) == parse_name(order[1]).architecture
+    assert plan.final_architecture(cfg, "S", str(tmp_path / "absent.tsv")) == plan.final_architecture(cfg, "S")
+    pinned = cfg | {"final": cfg["final"] | {"models": {"S": order[2]}}}
+    assert plan.final_architecture(pinned, "S", str(summary)) == parse_name(order[2]).architecture

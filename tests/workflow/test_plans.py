@@ -137,17 +137,19 @@ def test_paper_kd_plan_job_counts(tmp_path):
 
 
 def test_paper_convnets_plan_job_counts(tmp_path):
-    """The DeepDraw networks: 50 configurations per family in three search runs (ART on spindle_firing for S, T-S,
-    ST; ART and TDT on spindle_info for all four families), the best configuration of S, ST and LSTM trained for
-    ART, TDT and TDT-pv with seeds 1-5, each with its untrained control (in the same job)."""
+    """The DeepDraw networks: 50 configurations per family in two search runs (ART on spindle_firing for S, T-S,
+    ST; ART on spindle_info for all four families), searched by successive halving (rungs of 50 / 17 / 6 / 2
+    configurations per family in part jobs of 10 slots: 5 / 2 / 1 / 1 jobs), the best configuration of S, ST and
+    LSTM trained for ART, TDT and TDT-pv with seeds 1-5, each with its untrained control (in the same job). The
+    original's full search (convnets.search.strategy: full, with the TDT run) was 550 search jobs and 3 tables."""
     import yaml
 
     paper = yaml.safe_load((PROJECT_ROOT / "config/paper/deepdraw.yaml").read_text())
     workflow = Workflow(tmp_path / "paper_convnets", paper)
     counts = workflow.planned_jobs("convnets")
     assert {rule: n for rule, n in counts.items() if rule.startswith("convnets")} == {
-        "convnets_search": 50 * (3 + 4 + 4),
-        "convnets_summary": 3,
+        "convnets_search_part": (3 + 4) * (5 + 2 + 1 + 1),  # (run, family) groups x part jobs of the 4 rungs
+        "convnets_summary": 2,
         "convnets_final": 3 * 3 * 5,  # families x tasks x seeds
         "convnets_experiment": 2 * 5,  # experiment 4: the pinned 1-channel S and ST models x seeds (ART)
         "convnets_experiment_table": 1,
@@ -158,9 +160,9 @@ def test_paper_convnets_plan_job_counts(tmp_path):
 
 def test_paper_representations_plan_job_counts(tmp_path):
     """The representational analyses of the DeepDraw networks: S, ST and LSTM for ART and TDT, seeds 1-5, trained
-    and untrained (60 model states, one network and one units job each), CKA per family and seed, the ART-vs-TDT
-    sweep over the 50 configurations searched per family by both tasks, one job each for the input RDMs, the summary
-    and the figures."""
+    and untrained (60 model states, one network and one units job each), CKA per family and seed, one job each for
+    the input RDMs, the summary and the figures. No ART-vs-TDT sweep: it needs every configuration fully trained by
+    both an ART and a TDT search (strategy full; 150 jobs), which the paper plan's successive halving does not."""
     import yaml
 
     paper = yaml.safe_load((PROJECT_ROOT / "config/paper/deepdraw.yaml").read_text())
@@ -171,7 +173,6 @@ def test_paper_representations_plan_job_counts(tmp_path):
         "representations_network": 2 * 3 * 5 * 2,  # tasks x families x seeds x (trained, untrained)
         "representations_units": 2 * 3 * 5 * 2,
         "representations_cka": 3 * 5,  # families x seeds
-        "representations_sweep_cka": 3 * 50,  # the ART-vs-TDT sweep: analysed families x searched configurations
         "representations_experiment_rdm": 2 * 5 * 2,  # experiment 4: families x seeds x (trained, untrained)
         "representations_experiment_summary": 1,
         "representations_summary": 1,

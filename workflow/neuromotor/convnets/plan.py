@@ -574,7 +574,8 @@ def part_architectures(
 ) -> list[Architecture]:
     """The architectures a part job trains, for its resource requests: exact at rung 0 and once the previous rung's
     ``models.tsv`` files exist (resources are evaluated again when a job's inputs are there), else a bound: the
-    costliest of the family's sampled configurations, as many as the job has slots."""
+    costliest of the family's sampled configurations, as many as the job has slots (the rung's models from
+    slot part x models_per_job on, at most models_per_job)."""
     from pathlib import Path
 
     if rung == 0:
@@ -586,7 +587,9 @@ def part_architectures(
         names = part_configurations(cfg, task, input_key, family, rung, part, rows)
     else:
         per_job = int(cfg["search"].get("models_per_job", 1))
-        names = _costliest(tuple(family_order(cfg, family)))[:per_job]
+        n_models = rung_plan(cfg, run_of(cfg, task, input_key))[rung]["n_models"]
+        slots = min(per_job, n_models - part * per_job)
+        names = _costliest(tuple(family_order(cfg, family)))[:slots]
     return [_architecture(name) for name in names]
 
 
@@ -652,14 +655,6 @@ def job_cpu_seconds(arch: Architecture, input_key: str, n_samples: int, epochs: 
     macs = forward_macs(arch, INPUT_CHANNELS[input_key]) * n_samples * (3 * epochs + 2)
     rate = CPU_MACS_PER_S["LSTM" if arch.family == "LSTM" else "conv"]
     return CPU_START_S + CPU_SAMPLE_S * n_samples * epochs + macs / rate
-
-
-def job_runtime_min(arch: Architecture, input_key: str, n_samples: int, epochs: int) -> int:
-    """Run-time request in minutes of a CPU job: :func:`job_cpu_seconds` with 2x headroom and the 10-minute
-    floor (neuromotor.costs; a job given one core; a loaded machine stretches the wall time)."""
-    from neuromotor.costs import runtime_request_min
-
-    return runtime_request_min(job_cpu_seconds(arch, input_key, n_samples, epochs))
 
 
 # ---- GPU cost from FLOP counts -------------------------------------------------------------------------------------
@@ -774,44 +769,97 @@ def figure_inputs(cfg: Mapping) -> dict[str, list[str]]:
     }
 
 
+GPU_LOAD_S = 300.0
+"""Seconds a GPU job spends besides training: starting torch and the CUDA context and moving the inputs to the GPU
+(12.8 GB of paper-scale ``spindle_info``), once per job however many models it trains."""
+
+
+def training_seconds(cfg: Mapping, pcrt: Mapping, arch: Architecture, input_key: str, epochs: int) -> float:
+    """Expected seconds of training one model for ``epochs`` on the PCRT dataset (``pcrt`` section), without the
+    job's start: on a CPU :func:`job_cpu_seconds` (one core), on a GPU its FLOPs (:func:`model_flops`) at the
+    sustained rate a request assumes (neuromotor.costs.GPU_FLOPS)."""
+    from neuromotor.costs import GPU_FLOPS
+
+    n_train, n_test = pcrt["assembly"]["n_train"], pcrt["assembly"]["n_test"]
+    epochs = recipe_settings(cfg, arch.family, epochs)["epochs"]
+    if cfg["device"] == "cpu":
+        return job_cpu_seconds(arch, input_key, n_train + n_test, epochs)
+    return model_flops(arch, cfg, input_key, epochs, n_train, n_test) / GPU_FLOPS
+
+
+def start_seconds(cfg: Mapping) -> float:
+    """Seconds of a training job besides its models' training: :data:`GPU_LOAD_S` on a GPU; none on a CPU (its
+    per-model start and reading are in :func:`job_cpu_seconds`)."""
+    return 0.0 if cfg["device"] == "cpu" else GPU_LOAD_S
+
+
+def jobs_resources(
+    cfg: Mapping, pcrt: Mapping, archs: Sequence[Architecture], input_key: str, epochs: int | None
+) -> tuple[int, int]:
+    """(MB, minutes) at attempt 1 of one job training ``archs`` one after the other for ``epochs`` (None =
+    ``train.epochs``) on data read once: the largest model's memory (:func:`job_memory_mb`) and one run-time
+    request for the start plus every model's :func:`training_seconds` (2x headroom, 10-minute floor, at most
+    7 days: neuromotor.costs.runtime_request_min)."""
+    from neuromotor.costs import runtime_request_min
+
+    if not archs:
+        raise ValueError("jobs_resources: a training job trains at least one architecture")
+    n_samples = pcrt["assembly"]["n_train"] + pcrt["assembly"]["n_test"]
+    device = "cpu" if cfg["device"] == "cpu" else "gpu"
+    memory = 0
+    for arch in archs:
+        recipe = recipe_settings(cfg, arch.family, epochs)
+        memory = max(memory, job_memory_mb(arch, input_key, n_samples, recipe["batch_size"],
+                                           recipe["eval_batch_size"], device))  # fmt: skip
+    seconds = start_seconds(cfg) + sum(training_seconds(cfg, pcrt, arch, input_key, epochs) for arch in archs)
+    return memory, runtime_request_min(seconds)
+
+
 def job_resources(
     cfg: Mapping, pcrt: Mapping, arch: Architecture, input_key: str, role: str, epochs: int | None = None
 ) -> tuple[int, int]:
     """(MB, minutes) of one training job of ``role`` (search or final) on the PCRT dataset (``pcrt`` section): on a
     CPU the measured per-sample cost, on a GPU its FLOPs at a sustained rate (neuromotor.costs.GPU_FLOPS) plus
-    loading."""
-    from neuromotor.costs import GPU_FLOPS, runtime_request_min
-
-    n_train, n_test = pcrt["assembly"]["n_train"], pcrt["assembly"]["n_test"]
-    epochs = epochs if epochs is not None else cfg[role]["epochs"]
-    recipe = recipe_settings(cfg, arch.family, epochs)
-    memory = job_memory_mb(arch, input_key, n_train + n_test, recipe["batch_size"], recipe["eval_batch_size"],
-                           "cpu" if cfg["device"] == "cpu" else "gpu")  # fmt: skip
-    if cfg["device"] == "cpu":
-        runtime = job_runtime_min(arch, input_key, n_train + n_test, recipe["epochs"])
-    else:
-        flops = model_flops(arch, cfg, input_key, recipe["epochs"], n_train, n_test)
-        runtime = runtime_request_min(300 + flops / GPU_FLOPS)
-    return memory, runtime
+    loading (:func:`jobs_resources` of one model)."""
+    return jobs_resources(cfg, pcrt, [arch], input_key, epochs if epochs is not None else cfg[role]["epochs"])
 
 
-def final_architecture(cfg: Mapping, family: str) -> Architecture:
-    """The family's pinned configuration, or the costliest of its search space (the winner is known only at run
-    time): what a final job's request is sized for."""
+def retry_request(value: int, attempt: int, cap: int) -> int:
+    """A request at attempt ``attempt``: ``value`` (the attempt-1 request) times the attempt, at most ``cap``
+    (neuromotor.costs.MAX_RUNTIME_MIN or MAX_MEM_MB: what a cluster accepts)."""
+    if attempt < 1:
+        raise ValueError(f"retry_request: attempt >= 1 expected, got {attempt}")
+    return min(int(cap), int(value) * int(attempt))
+
+
+def final_architecture(cfg: Mapping, family: str, summary: str | None = None) -> Architecture:
+    """What a final job of ``family`` trains, for its requests: the pinned configuration; else, once the search
+    table ``summary`` exists (requests are evaluated again when a job's inputs are there), the configuration
+    :func:`select_configuration` picks from it; before, the costliest of the family's sampled configurations (the
+    winner is one of them, under either search strategy)."""
+    from pathlib import Path
+
     pinned = cfg["final"]["models"].get(family)
     if pinned:
         return parse_name(pinned).architecture
-    return largest_architecture(family, cfg)
+    if summary and Path(summary).is_file():
+        from neuromotor.io.tables import read_tsv  # (imports zarr: only once the file is there)
+
+        return _architecture(select_configuration(read_tsv(summary), family, cfg["final"]["select_by"]))
+    order = family_order(cfg, family)
+    if not order:
+        return largest_architecture(family, cfg)
+    return _architecture(_costliest(tuple(order))[0])
 
 
 def part_cost(
     cfg: Mapping, pcrt: Mapping, task: str, input_key: str, family: str, rung: int, part: int, previous: Sequence[str]
 ) -> tuple[int, int]:
-    """(MB, minutes) of a part job: its models one after the other (the data in memory once)."""
+    """(MB, minutes) of a part job: its models one after the other on the data read once (:func:`jobs_resources`
+    of :func:`part_architectures`)."""
     archs = part_architectures(cfg, task, input_key, family, rung, part, list(previous))
     epochs = rung_epochs(cfg, run_of(cfg, task, input_key))
-    costs = [job_resources(cfg, pcrt, arch, input_key, "search", epochs[rung]) for arch in archs]
-    return max(c[0] for c in costs), sum(c[1] for c in costs)
+    return jobs_resources(cfg, pcrt, archs, input_key, epochs[rung])
 
 
 def experiment_cost(cfg: Mapping, pcrt: Mapping, experiment: str, family: str) -> tuple[int, int]:
