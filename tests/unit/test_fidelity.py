@@ -157,11 +157,12 @@ PUBLISHED_KD = {  # model: (w/o KD, w/ KD, US), the paper's means (US: the figur
 }  # fmt: skip
 
 
-def _planted_kd_run(folder, shift):
-    """table.tsv and subjects.tsv of a KD run whose accuracies are the published ones plus ``shift`` points (8
-    subjects, each with KD gaining on every subject, so the Wilcoxon flags are the paper's)."""
+def _planted_kd_run(folder, shift, published=PUBLISHED_KD, gestures=20):
+    """table.tsv and subjects.tsv of a KD run whose accuracies are the ``published`` ones plus ``shift`` points (8
+    subjects, each with KD gaining on every subject, so the Wilcoxon flags are the paper's), of ``gestures``
+    classes."""
     table, subjects = [], []
-    for model, (emg, kd, us) in PUBLISHED_KD.items():
+    for model, (emg, kd, us) in published.items():
         table.append({"model": model, "alpha": 0.8, "T": 20, "protocol": "paper", "emg_mean": emg + shift,
                       "emg_std_ddof0": 5.0, "emg_kd_mean": kd + shift, "emg_kd_std_ddof0": 5.0,
                       "us_mean": us + shift, "p_value": 0.0078, "h0": 0})  # fmt: skip
@@ -171,7 +172,7 @@ def _planted_kd_run(folder, shift):
     table_path, subjects_path = folder / "table.tsv", folder / "subjects.tsv"
     write_tsv(table_path, table)
     write_tsv(subjects_path, subjects)
-    return extract.kd_measurements(table_path, subjects_path)
+    return extract.kd_measurements(table_path, subjects_path, gestures=gestures)
 
 
 def _verdicts(rows, quantity):
@@ -206,6 +207,34 @@ def test_a_small_run_is_not_comparable_rather_than_differing(tmp_path):
     assert numeric and {r["verdict"] for r in numeric} == {NOT_COMPARABLE}
     assert all("source==files (run: synthetic)" in r["note"] for r in numeric)
     assert all(r["difference"] != "" for r in numeric)  # the difference is still shown
+
+
+def test_an_undertrained_teacher_makes_the_kd_orderings_not_comparable(tmp_path):
+    """The KD validation plan's MKCNN (6 gestures, chance 16.7 %): a teacher at 28.3 % below its students is not
+    evidence against "teacher > students"; a trained teacher below them still differs."""
+    plan = {"source": "synthetic", "subjects": 4, "folds": 2, "epochs": 20, "models": 3, "gestures": 6}
+    run = {"MKCNN": (39.1, 54.0, 28.3), "EUNet": (90.9, 81.8, 100.0), "MSCNN": (87.5, 89.1, 60.0)}
+    rows = write_vs_paper(REFERENCE, "kd", _planted_kd_run(tmp_path, 0.0, run, gestures=6), plan,
+                          tmp_path / "vs_paper.tsv")  # fmt: skip
+    row = {(r["quantity"], dict(pair.split("=") for pair in r["condition"].split(";"))["model"]): r for r in rows
+           if r["quantity"] in ("teacher_vs_students", "kd_vs_no_kd") and r["this_run"]}  # fmt: skip
+    mkcnn = row[("teacher_vs_students", "MKCNN")]
+    assert mkcnn["verdict"] == NOT_COMPARABLE and mkcnn["difference"] != ""  # the margin is still shown
+    assert "not meaningful for this value: teacher_skill>=0.5 (run: 0.14)" in mkcnn["note"]
+    assert "US teacher 28.3 % at chance 16.7 % (6 gestures)" in mkcnn["note"]
+    assert "teacher_skill=0.14" in mkcnn["scale"] and "subjects=4" in mkcnn["scale"]
+    assert row[("kd_vs_no_kd", "MKCNN")]["verdict"] == NOT_COMPARABLE  # distilled from a teacher at chance
+    assert row[("teacher_vs_students", "EUNet")]["verdict"] == AGREES
+    assert row[("kd_vs_no_kd", "EUNet")]["verdict"] == DIFFERS  # a trained teacher: KD < no KD is a finding
+    # MSCNN's teacher at 60 % (skill 0.52) learned: below its student it differs, it is not excused
+    assert row[("teacher_vs_students", "MSCNN")]["verdict"] == DIFFERS
+    # at 20 gestures the same 28.3 % is a skill of 0.245: still not comparable; the threshold is over chance
+    assert extract.teacher_skill(28.3, 20) == pytest.approx((28.3 - 5) / 95)
+    # a run whose scale records no gestures gives no teacher_skill: the orderings cannot be judged
+    no_facts = compare(load_reference(REFERENCE, "kd"), extract.kd_measurements(tmp_path / "table.tsv",
+                       tmp_path / "subjects.tsv"), plan)  # fmt: skip
+    ordering = next(r for r in no_facts if r["quantity"] == "teacher_vs_students" and "EUNet" in r["condition"])
+    assert ordering["verdict"] == NOT_COMPARABLE and "records no teacher_skill" in ordering["note"]
 
 
 def test_quantities_missing_from_the_run_are_reported_not_dropped(tmp_path):

@@ -8,7 +8,9 @@ Verdicts, decided in this order:
 
 1. ``not checked (unverified)`` / ``not checked (unknown)``: the reference value is not a pass/fail target;
 2. ``missing from this run``: no run value (or NaN, or an ordering lacking one of its names);
-3. ``not comparable at this scale``: the run's scale fails a clause of ``comparable_when`` (named in the note);
+3. ``not comparable at this scale``: the run's scale fails a clause of ``comparable_when`` (named in the note), or
+   the value fails a clause on one of its own facts (:attr:`Measurement.extra`, e.g. a KD teacher that did not
+   learn: ``teacher_skill>=0.5``; the note says the comparison is not meaningful for this value);
 4. ``agrees`` / ``differs``: the rule applied to the run value.
 """
 
@@ -36,7 +38,9 @@ VS_PAPER_COLUMNS = (
 
 @dataclass(frozen=True)
 class Measurement:
-    """A value this run computed: a number, or name -> number for an ordering; ``note``: how it was obtained."""
+    """A value this run computed: a number, or name -> number for an ordering; ``note``: how it was obtained;
+    ``extra``: facts of this value (key -> number or text) that ``comparable_when`` clauses may name next to the
+    run's scale, e.g. ``teacher_skill`` of a KD ordering (how far its teacher got from chance towards 100 %)."""
 
     quantity: str
     condition: Mapping[str, str]
@@ -74,9 +78,19 @@ def _usable(reference: Reference, value) -> str:
     return "the run's value is NaN" if math.isnan(float(value)) else ""
 
 
-def _scale_text(reference: Reference, scale: Mapping[str, object]) -> str:
+def _scale_text(reference: Reference, scale: Mapping[str, object], extra: Mapping[str, object] | None = None) -> str:
+    """``key=value; ...`` of every key the row's ``comparable_when`` names (a value's own fact before the scale)."""
+    facts = {**scale, **(extra or {})}
     keys = dict.fromkeys(clause.key for clause in reference.comparable_when)
-    return "; ".join(f"{key}={scale.get(key, '?')}" for key in keys)
+    return "; ".join(f"{key}={facts.get(key, '?')}" for key in keys)
+
+
+def _failing(reference: Reference, measurement: Measurement, scale: Mapping[str, object]) -> tuple[list, list]:
+    """(clauses of ``comparable_when`` the run's scale fails, clauses the value's own facts fail): a clause is
+    judged on the measurement's ``extra`` when it names one of its keys, else on the run's scale."""
+    own = tuple(clause for clause in reference.comparable_when if clause.key in measurement.extra)
+    run = tuple(clause for clause in reference.comparable_when if clause.key not in measurement.extra)
+    return failing_clauses(run, scale), failing_clauses(own, measurement.extra)
 
 
 def compare(
@@ -104,7 +118,8 @@ def compare(
                                 "verdict": verdict, "note": note.strip(" |")})  # fmt: skip
             continue
         for measurement in matched:
-            rows.append(base | _judge(reference, measurement, scale))
+            scale_text = _scale_text(reference, scale, measurement.extra)
+            rows.append(base | {"scale": scale_text} | _judge(reference, measurement, scale))
     return rows
 
 
@@ -121,12 +136,15 @@ def _judge(reference: Reference, measurement: Measurement, scale: Mapping[str, o
     if reference.published != UNKNOWN:
         outcome = apply_rule(reference.rule, reference.published, measurement.value)
         difference = _format(outcome.difference)
-    failed = failing_clauses(reference.comparable_when, scale)
+    failed, own = _failing(reference, measurement, scale)
     if not reference.checked:
         verdict = f"not checked ({reference.status})"
-    elif failed:
+    elif failed or own:
         verdict = NOT_COMPARABLE
-        notes.append("below the scale of the comparison: " + ", ".join(failed))
+        if failed:
+            notes.append("below the scale of the comparison: " + ", ".join(failed))
+        if own:
+            notes.append("not meaningful for this value: " + ", ".join(own))
     else:
         verdict = AGREES if outcome.agrees else DIFFERS
     if outcome is not None and outcome.note:

@@ -181,10 +181,21 @@ def deepdraw_scale(config: Mapping) -> dict:
 # KD
 
 
-def kd_measurements(table: Path_, subjects: Path_) -> list[Measurement]:
+def teacher_skill(us_accuracy: float, gestures: int) -> float:
+    """How far a KD teacher got from chance towards a perfect classifier: (US accuracy - chance) / (100 - chance),
+    accuracies in %, chance = 100 / ``gestures`` (balanced test folds): 0 at chance, 1 at 100 %."""
+    chance = 100.0 / gestures
+    return (us_accuracy - chance) / (100.0 - chance)
+
+
+def kd_measurements(table: Path_, subjects: Path_, gestures: int | None = None) -> list[Measurement]:
     """From ``kd/table.tsv`` and ``kd/subjects.tsv``: per (model, protocol, alpha, T) the mean and std (ddof 0) of
     sEMG accuracy with and without KD, the Wilcoxon flag and p, the teacher and KD orderings; per model the US
-    median over subjects and, per protocol, the sEMG model ranking."""
+    median over subjects and, per protocol, the sEMG model ranking.
+
+    With ``gestures`` (the classes of the run: ``kd.layout.gestures``), the two orderings carry the fact
+    ``teacher_skill`` (:func:`teacher_skill` of the mean US accuracy of the same model and protocol), on which the
+    reference table decides whether the teacher learned enough for the orderings to mean anything."""
     out = []
     rows = read_tsv(table, ("model", "alpha", "T", "protocol", "emg_mean", "emg_std_ddof0", "emg_kd_mean",
                             "emg_kd_std_ddof0", "us_mean", "p_value", "h0"))  # fmt: skip
@@ -197,10 +208,18 @@ def kd_measurements(table: Path_, subjects: Path_) -> list[Measurement]:
             out.append(Measurement("accuracy_std", base | {"condition": condition}, float(row[std])))
         out.append(Measurement("wilcoxon_h0", base, float(row["h0"])))
         out.append(Measurement("wilcoxon_p", base, float(row["p_value"])))
+        facts, note = {}, ""
+        if gestures is not None:
+            skill = teacher_skill(float(row["us_mean"]), gestures)
+            facts = {"teacher_skill": round(skill, 3)}
+            note = (f"US teacher {float(row['us_mean']):.1f} % at chance {100.0 / gestures:.1f} % ({gestures} "
+                    f"gestures): teacher_skill {skill:.3f} = (US - chance) / (100 - chance)")  # fmt: skip
         out.append(Measurement("teacher_vs_students", base,
-                               {"US": float(row["us_mean"]), "EMG_KD": float(row["emg_kd_mean"])}))  # fmt: skip
+                               {"US": float(row["us_mean"]), "EMG_KD": float(row["emg_kd_mean"])},
+                               note=note, extra=facts))  # fmt: skip
         out.append(Measurement("kd_vs_no_kd", base,
-                               {"EMG_KD": float(row["emg_kd_mean"]), "EMG": float(row["emg_mean"])}))  # fmt: skip
+                               {"EMG_KD": float(row["emg_kd_mean"]), "EMG": float(row["emg_mean"])},
+                               note=note, extra=facts))  # fmt: skip
         emg_by_protocol[row["protocol"]][row["model"]] = float(row["emg_mean"])
     for protocol, values in emg_by_protocol.items():
         out.append(Measurement("best_semg_model", {"protocol": protocol}, values))
@@ -216,10 +235,11 @@ def kd_measurements(table: Path_, subjects: Path_) -> list[Measurement]:
 
 def kd_scale(config: Mapping, subjects: int) -> dict:
     """The KD run's size: data source, ``subjects`` (the subject files the plan found or writes), folds, epochs,
-    networks."""
+    networks, and the gestures (classes) of its layout, which set the teachers' chance level."""
     kd = config["kd"]
     return {"source": kd["data"]["source"], "subjects": int(subjects), "folds": len(kd["folds"]),
-            "epochs": kd["train"]["epochs"], "models": len(kd["models"])}  # fmt: skip
+            "epochs": kd["train"]["epochs"], "models": len(kd["models"]),
+            "gestures": int(kd["layout"]["gestures"])}  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------------------------------
