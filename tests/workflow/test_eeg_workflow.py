@@ -1,5 +1,6 @@
-"""The EEG interpretation stage end to end through Snakemake on a tiny synthetic dataset: outputs, independence of
-the job layout, staleness, the report, config errors and a wrong-shape original file."""
+"""The EEG interpretation stage end to end through Snakemake on a tiny synthetic dataset: outputs (with one sample's
+class-activation map and band power), independence of the job layout, staleness, the report, config errors and a
+wrong-shape original file."""
 
 from __future__ import annotations
 
@@ -26,7 +27,12 @@ EEG_CONFIG = {
         "train": {"epochs": 2},
         "attribution": {"methods_per_job": 4, "ig_steps": 10},
         "perturbation": {"patches": 10},
-        "figures": {"samples": [{"model": "eegnet", "subject": 2, "index": 1}]},
+        "figures": {
+            "samples": [
+                {"model": "eegnet", "subject": 2, "index": 1},
+                {"model": "interpretable_cnn", "subject": 2, "index": 1},
+            ]
+        },
     },
 }
 N_SAMPLES = 6
@@ -72,7 +78,16 @@ def test_tables_stores_figures_logs_and_benchmarks(eeg_run):
     for name in ("accuracy", "ranking", "topomaps"):
         assert (results / f"figures/{name}.png").stat().st_size > 10_000
     samples = sorted(p.name for p in (results / "figures/samples").glob("*.png"))
-    assert samples == sorted(f"eegnet_sub02_sample001_{method}.png" for method in METHODS)
+    assert samples == sorted(f"{model}_sub02_sample001_{method}.png" for model in MODELS for method in METHODS)
+    # the class-activation map only for InterpretableCNN; band power once per sample
+    assert [p.name for p in (results / "figures/cam").iterdir()] == ["interpretable_cnn_sub02_sample001.png"]
+    assert [p.name for p in (results / "figures/band_power").iterdir()] == ["sub02_sample001.png"]
+    cam = read_tsv(results / "cam/interpretable_cnn_sub02_sample001.tsv")
+    assert len(cam) == 30 and 0 < sum(r["n_traced"] for r in cam) <= 100
+    bands = read_tsv(results / "band_power/sub02_sample001.tsv")
+    assert len(bands) == 30 and all(0 <= r["delta"] + r["theta"] + r["alpha"] + r["beta"] <= 1 for r in bands)
+    for name in ("cam/interpretable_cnn_sub02_sample001", "band_power/sub02_sample001"):
+        assert (eeg_run.path / f"benchmarks/eeg/{name}.tsv").is_file()
     assert not list(results.rglob(".*.partial"))
 
 
@@ -91,7 +106,10 @@ def test_second_run_has_nothing_to_do(eeg_run):
     "change, expected",
     [
         ({"eeg": {"deletion": {"target": "predicted"}}}, {"eeg_attribute", "eeg_summary", "eeg_figures", "eeg"}),
-        ({"eeg": {"figures": {"samples": [{"model": "eegnet", "subject": 2, "index": 0}]}}}, {"eeg_figures", "eeg"}),
+        (
+            {"eeg": {"figures": {"samples": [{"model": "eegnet", "subject": 2, "index": 0}]}}},
+            {"eeg_figures", "eeg_band_power", "eeg"},  # a new sample: its band power; no CAM (EEGNet)
+        ),
     ],
 )
 def test_changing_one_parameter_reruns_only_its_dependents(eeg_run, change, expected):
@@ -125,7 +143,9 @@ def test_results_do_not_depend_on_methods_per_job(eeg_run, tmp_path):
 def test_report_holds_the_eeg_figures(eeg_run):
     eeg_run.run("eeg", "--report", "report.html")
     html = (eeg_run.path / "report.html").read_text(errors="replace")
-    for name in ("topomaps.png", "ranking.png", "eegnet_sub02_sample001_deeplift.png", "EEG interpretation"):
+    names = ("topomaps.png", "ranking.png", "eegnet_sub02_sample001_deeplift.png", "EEG interpretation",
+             "interpretable_cnn_sub02_sample001.png", "Class-activation map", "Relative band power")  # fmt: skip
+    for name in names:
         assert name in html
 
 
@@ -145,7 +165,8 @@ def test_a_wrong_shape_original_file_fails_with_a_clear_message(tmp_path):
         bad,
         {"EEGsample": np.zeros((4, 32, 384)), "substate": np.zeros((4, 1)), "subindex": np.array([[1], [2], [2], [3]])},
     )
-    config = merge(EEG_CONFIG, {"eeg": {"data": {"source": "mat", "path": "dataset.mat"}, "models": ["eegnet"]}})
+    eegnet_only = {"models": ["eegnet"], "figures": {"samples": [{"model": "eegnet", "subject": 2, "index": 1}]}}
+    config = merge(EEG_CONFIG, {"eeg": {"data": {"source": "mat", "path": "dataset.mat"}, **eegnet_only}})
     workflow.write_config(config)
     result = workflow.run("eeg", check=False)
     assert result.returncode != 0  # found from the file's header before any job runs
