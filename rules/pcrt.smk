@@ -43,7 +43,7 @@ rule pcrt_startpoints:
         mem_mb=lambda wc, attempt: 2000 * attempt,
         runtime=lambda wc, attempt: 20 * attempt,
     params:
-        startpoints=PCRT["startpoints"],
+        startpoints=pcrt_plan.startpoint_params(PCRT),
     script:
         "../scripts/pcrt_startpoints.py"
 

@@ -43,7 +43,7 @@ plots.plot_arm_trajectory(
 firing_units = "Hz" if train["spindle_firing"].attrs.get("variant") == "prochazka" else "a.u."
 plots.plot_muscle_heatmaps(
     sample["muscle_coords"], sample["spindle_firing"], sample["spindle_info"],
-    train["muscle_coords"].attrs.get("muscle_names", MUSCLE_NAMES), snakemake.output.muscles,
+    root.attrs.get("muscles", train["muscle_coords"].attrs.get("muscle_names", MUSCLE_NAMES)), snakemake.output.muscles,
     dt_s=dt_s, firing_units=firing_units,
 )
 

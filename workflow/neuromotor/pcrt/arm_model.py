@@ -244,6 +244,28 @@ def check_arm_config(pcrt: Mapping) -> list[str]:
     return problems
 
 
+def chain_arm(arm_cfg: Mapping | None, model_path: str | Path | None = None) -> Arm:
+    """The kinematic chain of ``pcrt.arm`` alone (no muscles): :class:`Arm` with the configured or default link
+    lengths, limits and rest posture; the model file is read (OpenSim, markers) only when the lengths come from it."""
+    arm_cfg = arm_cfg or {}
+    if is_default(arm_cfg):
+        return DEEPDRAW_ARM.arm
+    resolved = _resolved(arm_cfg)
+    lengths = resolved["segment_lengths_cm"]
+    if lengths is None:
+        if model_path is None:
+            raise ConfigError("config key 'pcrt.arm.segment_lengths_cm': null needs the model file's markers")
+        lengths = marker_segment_lengths_cm(model_path, tuple(resolved["segment_markers"]))
+    return Arm(
+        upper_arm_cm=float(lengths[0]),
+        forearm_cm=float(lengths[1]),
+        joint_min_deg=tuple(float(v) for v in resolved["joint_min_deg"]),
+        joint_max_deg=tuple(float(v) for v in resolved["joint_max_deg"]),
+        rest_posture_deg=tuple(float(v) for v in resolved["rest_posture_deg"]),
+        chain=resolved["chain"],
+    )
+
+
 def configured_muscles(pcrt: Mapping) -> tuple[str, ...]:
     """The muscles a config's dataset will have, in order (reads only the model file's XML, and only when
     ``pcrt.arm.muscles`` leaves them to the model)."""
@@ -286,19 +308,9 @@ def arm_model_from_config(pcrt: Mapping, *, read_model: bool = True) -> ArmModel
     if model is not None:
         _check_against_model(model, resolved["coordinates"], muscles)
         locked = model.locked
-    if resolved["segment_lengths_cm"] is None:
-        markers = tuple(resolved["segment_markers"])
-        lengths, source = marker_segment_lengths_cm(path, markers), "markers " + ", ".join(markers)
-    else:
-        lengths, source = tuple(float(v) for v in resolved["segment_lengths_cm"]), "config"
-    arm = Arm(
-        upper_arm_cm=float(lengths[0]),
-        forearm_cm=float(lengths[1]),
-        joint_min_deg=tuple(float(v) for v in resolved["joint_min_deg"]),
-        joint_max_deg=tuple(float(v) for v in resolved["joint_max_deg"]),
-        rest_posture_deg=tuple(float(v) for v in resolved["rest_posture_deg"]),
-        chain=resolved["chain"],
-    )
+    arm = chain_arm(arm_cfg, path)
+    markers = "markers " + ", ".join(resolved["segment_markers"] or ())
+    source = "config" if resolved["segment_lengths_cm"] is not None else markers
     signs = tuple(float(v) for v in resolved["signs"])
     return ArmModel(path.name, arm, tuple(resolved["coordinates"]), signs, tuple(muscles), locked, source)
 

@@ -163,6 +163,20 @@ def character_inputs(pcrt: Mapping) -> dict[str, str]:
     return {"templates": characters["templates_path"]}
 
 
+def startpoint_params(pcrt: Mapping) -> dict:
+    """The config the start-point search depends on: ``pcrt.startpoints``, and the arm (with the model file that
+    may give its link lengths) where it is not DeepDraw's."""
+    if is_default_arm(pcrt):
+        return dict(pcrt["startpoints"])
+    return dict(pcrt["startpoints"]) | {"arm": pcrt["arm"], "model_path": pcrt["muscle"]["model_path"]}
+
+
+def is_default_arm(pcrt: Mapping) -> bool:
+    from neuromotor.pcrt.arm_model import is_default
+
+    return is_default(pcrt.get("arm"))
+
+
 def startpoint_inputs(pcrt: Mapping) -> dict[str, str]:
     """The original start-point file when `pcrt.startpoints.path` is set (nothing when the grid is searched)."""
     path = pcrt["startpoints"]["path"]
@@ -256,11 +270,24 @@ def generate_seconds(items: int, backend: str) -> float:
     return JOB_START_S + items * per_item
 
 
+def layout_scale(pcrt: Mapping) -> float:
+    """Muscle values per trajectory relative to DeepDraw's 25 x 320 (1.0 for the DeepDraw arm, without reading
+    the model; 39 x 400 / 8000 = 1.95 for the successor's macaque arm): the measured costs scale with it."""
+    if not arm_params(pcrt):
+        return 1.0
+    from neuromotor.pcrt.layout import DatasetLayout
+
+    layout = DatasetLayout.from_config(pcrt)
+    return layout.n_muscles * layout.window / (25 * 320)
+
+
 def generate_runtime_min(pcrt: dict, attempt: int = 1) -> int:
-    """Minutes one generation shard requests (pcrt config section: characters, generation, muscle.backend)."""
+    """Minutes one generation shard requests (pcrt config section: characters, generation, muscle.backend; scaled
+    by :func:`layout_scale` for other arms)."""
     generation = pcrt["generation"]
     items = items_per_shard(pcrt["characters"]["samples_per_letter"], generation["repeats"], generation["shards"])
-    return runtime_request_min(generate_seconds(items, pcrt["muscle"]["backend"]), attempt)
+    seconds = generate_seconds(items, pcrt["muscle"]["backend"])
+    return runtime_request_min(seconds if not arm_params(pcrt) else seconds * layout_scale(pcrt), attempt)
 
 
 def dataset_peak_mb(n_train: int) -> float:
@@ -278,4 +305,6 @@ def dataset_job_mem_mb(pcrt: Mapping, attempt: int = 1) -> int:
     are copied block by block (a fixed 2 GB)."""
     if pcrt["source"] == "released":
         return 2000 * attempt
+    if arm_params(pcrt):  # another layout: as many DeepDraw-sized trajectories as it holds muscle values
+        return dataset_mem_mb(math.ceil(pcrt["assembly"]["n_train"] * layout_scale(pcrt)), attempt)
     return dataset_mem_mb(pcrt["assembly"]["n_train"], attempt)

@@ -67,14 +67,21 @@ def make_characters(characters_cfg: dict, seed: int, out: str | Path) -> None:
 
 
 def make_startpoints(startpoints_cfg: dict, out: str | Path) -> None:
-    """Stage S1: start points per plane, searched on the workspace grid or read from the original HDF5 file."""
+    """Stage S1: start points per plane, searched on the workspace grid or read from the original HDF5 file.
+
+    ``startpoints_cfg`` is ``pcrt.startpoints``, with ``arm`` (``pcrt.arm``) and ``model_path`` where the arm is
+    not DeepDraw's (:func:`neuromotor.pcrt.plan.startpoint_params`)."""
+    from neuromotor.pcrt.arm_model import chain_arm
+
+    arm = chain_arm(startpoints_cfg.get("arm"), startpoints_cfg.get("model_path"))
     if startpoints_cfg["path"]:
         from neuromotor.io.deepdraw_hdf5 import load_startpoints_hdf5
 
         found = load_startpoints_hdf5(startpoints_cfg["path"])
     else:
-        search = StartpointSearch(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in startpoints_cfg.items() if k != "path"})
-        found = {plane: find_startpoints(search, plane) for plane in ("horizontal", "vertical")}
+        skip = ("path", "arm", "model_path")
+        search = StartpointSearch(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in startpoints_cfg.items() if k not in skip})
+        found = {plane: find_startpoints(search, plane, arm) for plane in ("horizontal", "vertical")}
     for plane, points in found.items():
         log.info("start points %s: %d", plane, len(points))
         if len(points) == 0:
