@@ -6,7 +6,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(workflow.basedir) / "workflow"))
 
-from neuromotor.config import data_problems, layer_configs, validate_config
+from neuromotor.config import checked_config, layer_configs
 from neuromotor.errors import ConfigError
 
 
@@ -26,13 +26,10 @@ def _layered_config():
     return layer_configs(demo, settings.overwrite_config)
 
 
-try:
-    _validated = validate_config(_layered_config())
+try:  # the schema, every study's check_config and the data files: one error listing every problem
+    _validated = checked_config(_layered_config(), text_files=workflow.is_main_process)
 except ConfigError as error:
     raise WorkflowError(str(error)) from None
-_data_problems = data_problems(_validated, text_files=workflow.is_main_process)
-if _data_problems:
-    raise WorkflowError("the data files do not fit the configuration:\n  " + "\n  ".join(_data_problems))
 config.clear()
 config.update(_validated)
 

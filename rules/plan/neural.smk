@@ -1,5 +1,6 @@
 # The neural stage's plan bound to this run's config (included by rules/neural.smk): constants and thin
-# wrappers over neuromotor/neural/plan.py for the rules' inputs, params and resources (no rules here).
+# wrappers over neuromotor/neural/plan.py for the rules' inputs, params and resources (no rules here). Its config
+# check runs with every other study's (neuromotor.config.STUDY_PLANS, rules/common.smk).
 from neuromotor.convnets import plan as _neural_convnets_plan
 from neuromotor.neural import plan as neural_plan
 from neuromotor.neural.findings import scale as neural_scale
@@ -12,9 +13,6 @@ NEURAL_FINAL_TABLE = f"{_neural_convnets_plan.CONVNETS_DIR}/final.tsv"
 NEURAL_STATES = neural_plan.planned_states(NEURAL, NEURAL_CONVNETS)
 NEURAL_PLANT = neural_plan.plant_state(NEURAL, NEURAL_CONVNETS)
 NEURAL_PREDICTION = neural_plan.prediction_params(NEURAL)
-_neural_problems = neural_plan.check_config(NEURAL, NEURAL_CONVNETS)
-if _neural_problems:
-    raise WorkflowError("invalid configuration:\n  " + "\n  ".join(_neural_problems))
 
 
 def neural_session_file(wildcards):

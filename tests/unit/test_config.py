@@ -50,6 +50,7 @@ def test_every_study_plan_has_one_check_contract():
         ({"representations": {"tuning": {"onset": 320}}}, "config key 'representations.tuning.onset'"),
         ({"data": {"extra": {"path": "x.bin", "sha256": "abc"}}}, "config key 'data.extra.sha256'"),
         ({"pcrt": {"assembly": {"window": 400}}}, "config key 'pcrt.assembly.window': 400 steps; the convnets"),
+        ({"neural": {"synthetic": {"durations": [300, 200]}}}, "config key 'neural.synthetic.durations'"),
     ],
 )
 def test_each_study_check_is_run_by_validate_and_load(tmp_path, raw, expected):
@@ -61,6 +62,42 @@ def test_each_study_check_is_run_by_validate_and_load(tmp_path, raw, expected):
     with pytest.raises(ConfigError) as info:
         load_config(path)
     assert expected in str(info.value) and "plan.yaml" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "raw, keys",
+    [
+        ({"kd": {"folds": [0, 9]}, "svm": {"C_grid": [1.0, 0.5]}}, ["'kd.folds'", "'svm.C_grid'"]),  # two checks
+        ({"kd": {"folds": [0, 9]}, "eeg": {"subjects": "all"}}, ["'kd.folds'", "'eeg.subjects'"]),  # check + schema
+        ({"kd": {"folds": "all"}, "neural": {"folds": 1}}, ["'kd.folds'", "'neural.folds'"]),  # schema only
+    ],
+)
+def test_one_error_lists_every_problem_of_every_study(tmp_path, raw, keys):
+    """validate_config and load_config raise one ConfigError listing the problems of all studies, the schema's
+    and the studies' checks' together (a check that cannot run on a value the schema rejected is skipped)."""
+    path = tmp_path / "two.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    for check in (lambda: validate_config(raw), lambda: load_config(path)):
+        with pytest.raises(ConfigError) as info:
+            check()
+        message = str(info.value)
+        assert message.count("invalid configuration") == 1 and all(key in message for key in keys), message
+
+
+def test_study_checks_return_problems_and_never_raise():
+    """Every check_config reports a problem of its section as a message (the one raising entry point is
+    validate_config); the neural study, off the default run, finds nothing in the default config."""
+    config = validate_config({})
+    config["kd"]["layout"]["trials"] = 5
+    config["svm"]["C_grid"] = [1.0, 0.5]
+    config["neural"]["synthetic"]["durations"] = [300, 200]
+    problems = plan_problems(config)
+    assert [p.split("'")[1] for p in problems] == ["svm.C_grid", "kd.layout", "neural.synthetic.durations"]
+    demo = validate_config(yaml.safe_load(Path("config/config.yaml").read_text()))
+    assert importlib.import_module("neuromotor.neural.plan").check_config(demo) == []
+    validate_config({"convnets": {"final": {"tasks": []}}})  # no final models: nothing for the neural study
+    with pytest.raises(ConfigError, match="'neural.models': selects none"):
+        validate_config({"convnets": {"final": {"tasks": ["art"]}}, "neural": {"models": {"tasks": ["tdt"]}}})
 
 
 def test_load_config_checks_the_data_files_as_snakemake_does(tmp_path):

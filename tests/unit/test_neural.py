@@ -396,13 +396,16 @@ def test_spearman():
 
 
 def _plan_config(**changes):
+    """The demo config with ``changes`` as its neural section, defaults filled in by the schema (the plan-level
+    checks are the tests')."""
     import yaml
 
-    from neuromotor.config import validate_config
+    from neuromotor.config import schema_problems
 
     raw = yaml.safe_load(open("config/config.yaml"))
     raw["neural"] = changes
-    return validate_config(raw)
+    assert schema_problems(raw) == []
+    return raw
 
 
 def test_plan_jobs_and_config_problems():
@@ -412,16 +415,16 @@ def test_plan_jobs_and_config_problems():
     states = plan.planned_states(config["neural"], config["convnets"])
     assert [s.key for s in states][:2] == ["art/S/seed1/trained", "art/S/seed1/untrained"]
     assert len(plan.model_tables(config["neural"], config["convnets"])) == len(states) == 16
-    assert plan.check_config(config["neural"], config["convnets"]) == []
+    assert plan.check_config(config) == []
     assert plan.plant_state(config["neural"], config["convnets"]).key == "art/S/seed1/trained"
     bad = _plan_config(
         data={"source": "files"}, models={"tasks": ["tdt_pv"]}, synthetic={"plant": {"family": "TS", "seed": 9}}
     )
-    problems = plan.check_config(bad["neural"], bad["convnets"])
+    problems = plan.check_config(bad)
     assert any(p.startswith("config key 'neural.data.sessions': empty") for p in problems)
     assert any(p.startswith("config key 'neural.models': selects none") for p in problems)
     synthetic = _plan_config(synthetic={"plant": {"family": "TS", "seed": 9}, "durations": [100, 350]})
-    problems = plan.check_config(synthetic["neural"], synthetic["convnets"])
+    problems = plan.check_config(synthetic)
     assert any("'neural.synthetic.plant'" in p and "seed 9" in p for p in problems)
     assert any("'neural.synthetic.durations'" in p and "400-bin" in p for p in problems)
 

@@ -1,9 +1,11 @@
 """Configuration: JSON-schema validation with defaults, and the checks that need more than one key.
 
-``validate_config(raw)`` returns a new dict with every default filled in, or raises :class:`ConfigError` naming the
-key's dotted path, the offending value and what is allowed: first the schema, then every study's plan-level check
-(:func:`plan_problems`). :func:`data_problems` checks the configured files against the config. Snakemake
-(rules/common.smk) and :func:`load_config` run both, so a config that loads here plans there.
+One contract: every check *returns* its problems as messages naming the key (the schema's, :func:`plan_problems`
+with each study's ``check_config``, :func:`data_problems`), and one entry point raises. ``validate_config(raw)``
+returns a new dict with every default filled in, or raises one :class:`ConfigError` listing every problem of the
+schema and of the studies' checks, each with the key's dotted path, the offending value and what is allowed.
+:func:`checked_config` adds the data files; it is the one path Snakemake (rules/common.smk) and :func:`load_config`
+take, so a config that loads here plans there.
 """
 
 from __future__ import annotations
@@ -73,35 +75,54 @@ def _describe(error: jsonschema.ValidationError) -> str:
     return f"config key '{key}': {error.message}{hint}"
 
 
-STUDY_PLANS = ("pcrt", "svm", "convnets", "represent", "emg", "kd", "eeg")
+STUDY_PLANS = ("pcrt", "svm", "convnets", "represent", "emg", "kd", "eeg", "neural")
 """The plan modules ``neuromotor.<name>.plan``: each has ``check_config(config) -> list[str]``, the checks of its
-section(s) that the schema cannot express (one message per problem, naming the key)."""
+section(s) that the schema cannot express (one message per problem, naming the key; it never raises on a
+schema-valid config)."""
+
+_UNCHECKABLE = (KeyError, TypeError, ValueError, AttributeError, IndexError)
+"""What a study's check may raise on values the schema rejected (a string where a list belongs)."""
 
 
-def plan_problems(config: Mapping[str, Any]) -> list[str]:
-    """Every plan-level problem of a schema-valid config (defaults filled in): the ``data`` entries, then each
-    study's ``check_config`` in :data:`STUDY_PLANS` order. Empty when the plan is sound."""
+def schema_problems(config: dict) -> list[str]:
+    """Every schema problem of ``config`` (one line each, sorted by key path); fills in the defaults in place."""
+    errors = sorted(_Validator(load_schema()).iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
+    return [_describe(e) for e in errors]
+
+
+def plan_problems(config: Mapping[str, Any], schema_valid: bool = True) -> list[str]:
+    """Every plan-level problem of a config with its defaults filled in: the ``data`` entries, then each study's
+    ``check_config`` in :data:`STUDY_PLANS` order. Empty when the plan is sound. With ``schema_valid=False`` (the
+    schema found problems) a check that cannot run on the rejected values is skipped: the schema's messages name
+    them already."""
     import importlib
 
     from neuromotor.io.fetch import check_entries
 
-    problems = check_entries(config["data"]) if "data" in config else []
-    for name in STUDY_PLANS:
-        problems += importlib.import_module(f"neuromotor.{name}.plan").check_config(config)
+    def data_entries(config: Mapping[str, Any]) -> list[str]:
+        return check_entries(config["data"]) if "data" in config else []
+
+    checks = [data_entries] + [importlib.import_module(f"neuromotor.{name}.plan").check_config for name in STUDY_PLANS]
+    problems = []
+    for check in checks:
+        try:
+            problems += check(config)
+        except _UNCHECKABLE:
+            if schema_valid:
+                raise
     return problems
 
 
 def validate_config(raw: Mapping[str, Any] | None) -> dict:
-    """Validate a config against the schema and return a copy with all defaults filled in.
+    """Validate a config against the schema and every study's check; return a copy with all defaults filled in.
 
     Raises:
-        ConfigError: listing every problem, each with the key's dotted path and the allowed values.
+        ConfigError: one error listing every problem (the schema's, then the studies' checks'), each with the key's
+        dotted path and the allowed values.
     """
     config = copy.deepcopy(dict(raw or {}))
-    errors = sorted(_Validator(load_schema()).iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
-    problems = [_describe(e) for e in errors]
-    if not problems:
-        problems = plan_problems(config)
+    problems = schema_problems(config)
+    problems += plan_problems(config, schema_valid=not problems)
     if problems:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
     return config
@@ -166,9 +187,24 @@ def data_problems(config: dict, text_files: bool = True) -> list[str]:
     return problems
 
 
+def checked_config(raw: Mapping[str, Any] | None, data_files: bool = True, text_files: bool = True) -> dict:
+    """:func:`validate_config`, then, with ``data_files``, the configured data files (:func:`data_problems`, paths
+    relative to the working directory; ``text_files=False`` skips the KD line counts). The one path of Snakemake
+    (rules/common.smk) and :func:`load_config`.
+
+    Raises:
+        ConfigError: every problem of the config, or, for a valid config, every problem of its data files.
+    """
+    config = validate_config(raw)
+    problems = data_problems(config, text_files=text_files) if data_files else []
+    if problems:
+        raise ConfigError("the data files do not fit the configuration:\n  " + "\n  ".join(problems))
+    return config
+
+
 def load_config(path: str | Path, data_files: bool = True) -> dict:
-    """Read a YAML config file and validate it (see :func:`validate_config`) and, with ``data_files``, its data
-    files (:func:`data_problems`, paths relative to the working directory) as Snakemake does before planning."""
+    """Read a YAML config file and check it as Snakemake does before planning (:func:`checked_config`): the
+    schema, every study's check and, with ``data_files``, its data files."""
     path = Path(path)
     try:
         with open(path) as fh:
@@ -182,13 +218,9 @@ def load_config(path: str | Path, data_files: bool = True) -> dict:
     if raw is not None and not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping of config keys at the top level, got {type(raw).__name__}")
     try:
-        config = validate_config(raw)
+        return checked_config(raw, data_files=data_files)
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from None
-    problems = data_problems(config) if data_files else []
-    if problems:
-        raise ConfigError(f"{path}: the data files do not fit the configuration:\n  " + "\n  ".join(problems))
-    return config
 
 
 def digest(section: Any) -> str:

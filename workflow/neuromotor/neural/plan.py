@@ -111,8 +111,16 @@ def target_paths(neural: Mapping, conv: Mapping) -> list[str]:
     return [*summary_paths().values(), *figure_paths().values()]
 
 
-def check_config(neural: Mapping, conv: Mapping) -> list[str]:
-    """Problems that the JSON schema cannot express (each names its config key)."""
+def check_config(config: Mapping) -> list[str]:
+    """Problems of the ``neural`` section, alone and against ``convnets.final``, that the JSON schema cannot
+    express (each names its config key); empty when fine. The study is off the default run (target ``neural``):
+    its defaults pass, and a plan whose convnets stage trains no final models (nothing to predict from) is not
+    checked against them."""
+    if "neural" not in config:
+        return []
+    neural, conv = config["neural"], config["convnets"]
+    final = conv["final"]
+    has_models = bool(final["tasks"] and final["families"] and final["seeds"])
     problems = []
     data = neural["data"]
     if data["source"] == "files":
@@ -121,7 +129,7 @@ def check_config(neural: Mapping, conv: Mapping) -> list[str]:
         names = [s["name"] for s in data["sessions"]]
         for name in sorted({n for n in names if names.count(n) > 1}):
             problems.append(f"config key 'neural.data.sessions': session name {name!r} appears more than once")
-    if not planned_states(neural, conv):
+    if has_models and not planned_states(neural, conv):
         problems.append(
             f"config key 'neural.models': selects none of the convnets stage's final models (convnets.final: tasks "
             f"{list(conv['final']['tasks'])}, families {list(conv['final']['families'])}, seeds "
@@ -132,7 +140,7 @@ def check_config(neural: Mapping, conv: Mapping) -> list[str]:
         tasks, families, seeds = analysed(
             {"tasks": [plant.task], "families": [plant.family], "seeds": [plant.seed]}, conv
         )
-        if not (tasks and families and seeds):
+        if has_models and not (tasks and families and seeds):
             problems.append(
                 f"config key 'neural.synthetic.plant': ({plant.task}, {plant.family}, seed {plant.seed}) is not a "
                 "final model of the convnets stage (convnets.final)"
