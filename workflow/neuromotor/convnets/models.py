@@ -84,7 +84,7 @@ def _init_lstm(lstm: nn.LSTM) -> None:
 
 
 class PCRTNetwork(nn.Module):
-    """One network of the spec: a trunk of conv blocks (plus an LSTM) and the head of its task.
+    """One network of Sandbrink et al. 2023 (Methods): a trunk of conv blocks (plus an LSTM) and the head of its task.
 
     ``forward(x)`` with x of shape (B, C, 25, 320) returns logits (B, 20) for ``art`` and (B, T_out, 3|6) for the
     TDT tasks. :meth:`layer_outputs` returns the representations of layers 1..K (Sandbrink et al. 2023, Methods).

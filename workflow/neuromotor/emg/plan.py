@@ -72,7 +72,7 @@ correlated."""
 
 
 def experiments(conditions: Sequence[str]) -> list[Experiment]:
-    """The experiments whose data files are all among ``conditions``, in the spec's order."""
+    """The experiments whose data files are all among ``conditions``, in the order of :data:`EXPERIMENTS`."""
     present = set(conditions)
     return [experiment for experiment in EXPERIMENTS if set(experiment.conditions) <= present]
 

@@ -1,11 +1,11 @@
 """Subject-count subsets (Aeles et al. 2021, Methods) and the target participant's signature from each.
 
-For target k, size N and repetition S: the label columns of participants 1 and k are swapped (target → first
-column), N − 1 of the other participants are drawn with a generator seeded from ``SeedSequence([seed, task_id, k, N,
-S])`` (the spec's Decision: the original draw was unseeded), and all rows of the target and the drawn participants are
-kept in their original order. Loading the subset in CV mode trims the empty columns, so the target is class 0. The
-subset then runs the 10-fold CV of the signature model (``SvmLinearL2C1em2``), and the target's 30 explained test
-cycles give its signature: the mean normalised ``R_pred_act_epsilon``.
+For target k, size N and repetition S: the label columns of participants 1 and k are swapped (target → first column),
+N − 1 of the other participants are drawn with a generator seeded from ``SeedSequence([seed, task_id, k, N, S])`` (this
+project's choice: the original draw, ``matlab/Create_Subsamples_Robustness_*.m``, is unseeded), and all rows of the
+target and the drawn participants are kept in their original order. Loading the subset in CV mode trims the empty
+columns, so the target is class 0. The subset then runs the 10-fold CV of the signature model (``SvmLinearL2C1em2``),
+and the target's 30 explained test cycles give its signature: the mean normalised ``R_pred_act_epsilon``.
 
 The original subset files (``Robustness/<Task>/Data_<Task>_Baseline_Day1_P{k}_N{m}_S{n}.mat``, read by
 :func:`neuromotor.io.emg_mat.load_emg_subset`) can replace the seeded draws (config

@@ -1,11 +1,11 @@
 """Fitting the EMG models: linear SVMs and the three-phase SGD schedule of MLPs and CNNs (Aeles et al. 2021, Methods).
 
-Schedule (Decision of the spec: standard ``torch.optim.SGD``, not the toolbox's signal rescaling): phases of
-``iterations[i]`` updates at ``learning_rates[i]``, each update on ``batch_size`` distinct random training cycles
-drawn independently per iteration (no epochs), loss **summed** over the batch (softmax cross-entropy, or
-½‖z − y‖² for ``MlpLinear``), no momentum, no weight decay. Every ``eval_every`` updates the validation "L1 loss"
-Σ|ŷ − y| / N_val is computed; at the end of a phase the best evaluated weights of that phase are restored.
-``update_scaling: groups`` divides each parameter's step by the toolbox's divisor
+Schedule (this project's choice: standard ``torch.optim.SGD``, without lrp_toolbox's rescaling of the back-propagated
+signal, so not bit-exact with the original): phases of ``iterations[i]`` updates at ``learning_rates[i]``, each update
+on ``batch_size`` distinct random training cycles drawn independently per iteration (no epochs), loss **summed** over
+the batch (softmax cross-entropy, or ½‖z − y‖² for ``MlpLinear``), no momentum, no weight decay. Every ``eval_every``
+updates the validation "L1 loss" Σ|ŷ − y| / N_val is computed; at the end of a phase the best evaluated weights of that
+phase are restored. ``update_scaling: groups`` divides each parameter's step by the toolbox's divisor
 (:func:`neuromotor.emg.models.step_divisors`); ``none`` uses the plain learning rate.
 """
 

@@ -25,10 +25,11 @@ method                      backward at the activations                         
 
 Library use: Captum's ``Saliency(abs=False)``, ``InputXGradient`` and ``DeepLift(eps=1e-5)`` compute exactly the
 first three (Captum's DeepLift rescales at ReLU/ELU modules only and keeps ordinary gradients elsewhere, LogSoftmax
-included; its ``eps`` is the spec's threshold, the two differ only at |Δa_in| = 1e-5 exactly). zennit supplies the
-machinery that swaps backward rules of chosen modules (``Composite``, ``Gradient``) and two rules that match the spec
-exactly: ``ReLUDeconvNet`` (for any activation) and ``ReLUGuidedBackprop`` (for ReLU; on ELU it would multiply by the
-ELU's derivative, so ELUs get :class:`GuidedBackpropHook`). The spec's ε rule acts on the activations only, unlike
+included; its ``eps`` is the original's threshold 1e-5, the two differ only at |Δa_in| = 1e-5 exactly). zennit
+supplies the machinery that swaps backward rules of chosen modules (``Composite``, ``Gradient``) and two rules that
+match the original's backward hooks (``TNNLS2_Deep_Learning_Interpretability_samplefile.py``) exactly:
+``ReLUDeconvNet`` (for any activation) and ``ReLUGuidedBackprop`` (for ReLU; on ELU it would multiply by the ELU's
+derivative, so ELUs get :class:`GuidedBackpropHook`). The original's ε rule acts on the activations only, unlike
 zennit's and Captum's ε-LRP (rules on linear layers), so it is a zennit hook of this module. Integrated gradients
 here is the uniform 100-point average including both endpoints, which neither Captum's quadratures nor zennit's
 (α from 1/n to 1) compute.
@@ -54,7 +55,7 @@ from zennit.core import Composite, Hook  # noqa: E402
 from zennit.rules import ReLUDeconvNet, ReLUGuidedBackprop  # noqa: E402
 
 # ---------------------------------------------------------------------------------------------------------------
-# zennit hooks for the activation rules of the spec
+# zennit hooks for the original's activation rules (its update_activ_EpsilonLRP, ..._guidedbackpropogation)
 
 
 class _ActivationHook(Hook):

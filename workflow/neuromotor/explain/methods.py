@@ -10,7 +10,8 @@ METHODS = (
     "guided_backprop",
     "random",
 )
-"""Method names of the config (``eeg.attribution.methods``), in the spec's order."""
+"""Method names of the config (``eeg.attribution.methods``): the seven methods of Cui et al. 2023, then the random
+control."""
 
 ORIGINAL_NAMES = {
     "saliency": "Saliencymap",

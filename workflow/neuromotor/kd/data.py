@@ -128,7 +128,8 @@ def fold_rows(layout: Layout, fold: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def normalise_columns(values: np.ndarray, source: str = "data") -> np.ndarray:
-    """The spec's normalisation of a whole file: z-score each column (std with ddof 1), then divide everything by
+    """The original loaders' normalisation of a whole file (CMKD-MINDS ``dataset/*Dataloader.py``, test trials
+    included): z-score each column (std with ddof 1), then divide everything by
     the largest absolute value, so the result lies in [-1, 1] with max |value| = 1. float64 (rows, columns).
 
     Raises :class:`DataFormatError` naming ``source`` and the column when a column is constant.

@@ -1,6 +1,6 @@
 """Report figures of the PCRT dataset (Sandbrink et al. 2023, Methods; docs/data.md).
 
-Units follow the spec: positions in cm (world frame, origin at the shoulder), joint angles in degrees, muscle
+Units are the dataset's: positions in cm (world frame, origin at the shoulder), joint angles in degrees, muscle
 quantities in mm, one time step = ``dt_s`` seconds (0.015 s by default). Angular latents (rot, shear) are stored in
 radians and shown in degrees.
 

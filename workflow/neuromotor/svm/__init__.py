@@ -11,7 +11,7 @@ Modules:
 - :mod:`neuromotor.svm.solver` — the exact dual solver (all C of the grid along a warm-started path) and the
   literal original procedure (a loop of LinearSVC fits);
 - :mod:`neuromotor.svm.data` — inputs, pairs, data variants (subsets), the fit/validation split, feature stores;
-- :mod:`neuromotor.svm.vote` — one-vs-one voting with the spec's confidence tie-break;
+- :mod:`neuromotor.svm.vote` — one-vs-one voting with a per-sample confidence tie-break (docs/decisions.md);
 - :mod:`neuromotor.svm.stages` — the workflow stages: feature stores, one job's pairs, evaluation and tables.
 
 Conventions: labels ``i < j``; a decision value ``f_ij(x) > 0`` means the larger label ``j``; features are the

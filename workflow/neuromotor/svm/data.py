@@ -101,8 +101,8 @@ def variant_subsets(variant: str, suppressed: Sequence[str], values: Mapping[str
     """The subsets of a data variant.
 
     ``values`` maps ``plane``, ``size`` and ``speed`` to the values the dataset was generated with (the PCRT config:
-    ``pcrt.planes``, ``pcrt.augmentation.size``, ``pcrt.augmentation.speed``). With the spec's values,
-    ``suppressed`` = [plane, size, speed, size_plane] gives 2 + 3 + 4 + 6 = 15 subsets.
+    ``pcrt.planes``, ``pcrt.augmentation.size``, ``pcrt.augmentation.speed``). With the defaults (2 planes, 3 sizes,
+    4 speeds), ``suppressed`` = [plane, size, speed, size_plane] gives 2 + 3 + 4 + 6 = 15 subsets.
     """
     if variant == "full":
         return [Subset("full", "none")]
