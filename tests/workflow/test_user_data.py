@@ -287,7 +287,8 @@ def test_changing_the_eeg_user_file_reruns_every_eeg_job(eeg_user):
     assert eeg_user.planned_jobs("eeg") == {}
     content = written(lambda p: write_synthetic_eeg(p, [16, 16, 16], PlantedEffect(amplitude_uv=60.0), seed=6))
     assert reruns(eeg_user, eeg_user.path / "dataset.mat", content, "eeg") == {
-        "eeg_train": 1, "eeg_probe": 1, "eeg_attribute": 1, "eeg_summary": 1, "eeg_figures": 1, "eeg": 1,
+        "eeg_train": 1, "eeg_probe": 1, "eeg_attribute": 1, "eeg_summary": 1, "eeg_figures": 1, "eeg_cam": 1,
+        "eeg_band_power": 1, "eeg": 1,
     }  # fmt: skip
 
 
