@@ -119,7 +119,7 @@ def test_the_cam_map_peaks_at_the_burst_the_explained_class_weighs(state, channe
     assert set(result.channels) == {channel}
     assert np.argmax(heatmap.mean(axis=1)) == channel
     assert abs(int(np.argmax(heatmap[channel])) - center) <= 8
-    assert abs(heatmap.mean()) < 1e-12 and np.isclose(np.sqrt(np.mean(heatmap**2)), 1.0)
+    assert abs(heatmap.mean()) < 1e-12 and np.all(np.abs(heatmap) < np.sqrt(heatmap.size))
 
 
 def test_cam_activations_are_the_ones_the_classifier_pools():
@@ -164,7 +164,11 @@ def test_gaussian_map_counts_each_traced_point_once_and_is_normalised():
     assert np.unravel_index(np.argmax(single), single.shape) == (1, 5)
     raised = single > single.min()
     assert raised[1, 1:9].all() and raised.sum() == 8  # t ∈ [q − r, q + r)
-    assert abs(single.mean()) < 1e-12 and np.isclose(np.mean(single**2), 1.0)
+    raw = np.zeros(40)
+    raw[1:9] = np.exp(-((np.arange(1, 9) - 5) ** 2) / 32) / (4 * np.sqrt(2 * np.pi))
+    rms = np.sqrt(np.sum(raw**2) / 120)  # over the whole (3, 40) map, before the mean is removed
+    np.testing.assert_allclose(single[1], (raw - raw.sum() / 120) / rms)
+    assert abs(single.mean()) < 1e-12
     edge = gaussian_map([0], [0], (2, 40), radius=4)
     assert (edge > edge.min()).sum() == 4  # truncated at the start
     assert not gaussian_map([], [], (3, 40)).any()
@@ -249,3 +253,34 @@ def test_plan_lists_the_cam_of_interpretable_cnn_samples_and_the_band_power_of_e
     targets = plan.target_paths(eeg)
     assert set(plan.cam_paths(eeg) + plan.band_power_paths(eeg)) <= set(targets)
     assert "results/eeg/figures/samples" in targets
+
+
+def test_cam_map_matches_a_position_by_position_reference():
+    """A trained-looking random model: the map equals the one computed position by position (CAM ≥ its 100th
+    largest value, sign check, tracing, one Gaussian per distinct point, mean removed, divided by the RMS of the
+    summed Gaussians)."""
+    torch.manual_seed(4)
+    model = InterpretableCNN().double()
+    batch = 10 * torch.randn(8, 1, 30, 384, dtype=torch.float64)
+    from neuromotor.eeg.batchnorm import batch_statistics
+
+    frozen = freeze(model, batch_statistics(model, batch))
+    x = batch[5, 0].numpy()
+    state = 1
+    pre, post = cam_activations(frozen, x)
+    cam = post * frozen.fc.weight.numpy()[state][:, None]
+    threshold = np.sort(cam, axis=None)[-100]
+    pointwise = frozen.pointwise.weight.numpy()[:, 0, :, 0]
+    depthwise = frozen.depthwise.weight.numpy()[:, 0, 0, :]
+    marked = np.zeros((30, 384), dtype=bool)
+    for i in range(32):
+        for j in range(321):
+            if cam[i, j] >= threshold and pre[i, j] * post[i, j] >= 0:
+                contribution = np.sum(x[:, j : j + 64] * depthwise[i], axis=1) * pointwise[i // 2]
+                marked[np.argmax(contribution * np.sign(pre[i, j])), j + 32] = True
+    reference = np.zeros((30, 384))
+    for p, q in zip(*np.nonzero(marked)):
+        for t in range(max(0, q - 32), min(384, q + 32)):
+            reference[p, t] += np.exp(-((t - q) ** 2) / (2 * 32**2)) / (32 * np.sqrt(2 * np.pi))
+    reference = (reference - reference.mean()) / np.sqrt(np.mean(reference**2))
+    np.testing.assert_allclose(cam_map(frozen, x, state).heatmap, reference, atol=1e-12)

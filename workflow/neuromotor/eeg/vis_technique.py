@@ -6,9 +6,9 @@
   :data:`CAM_TOP` largest positions (whose BatchNorm output and depthwise output have the same sign) are traced back
   to the input: each to the channel contributing most (in the direction of the depthwise output) to that position's
   depthwise sum, at the centre of its receptive window (position + kernel / 2); a Gaussian of width
-  :data:`CAM_RADIUS` (half the kernel length) around every traced point, summed, gives the map, divided by its root
-  mean square after removing its mean. :func:`cam_map` composes :func:`cam_activations`, :func:`cam_positions`,
-  :func:`trace_to_input` and :func:`gaussian_map`.
+  :data:`CAM_RADIUS` (half the kernel length) around every traced point, summed, gives the map: its mean removed,
+  divided by its root mean square (taken before removing the mean). :func:`cam_map` composes
+  :func:`cam_activations`, :func:`cam_positions`, :func:`trace_to_input` and :func:`gaussian_map`.
 - Relative band power per channel (:func:`relative_band_power`): multitaper PSD (``mne``, adaptive weights, full
   normalisation), band integrals over the total integral, both by Simpson's rule (``scipy.integrate.simpson``).
 
@@ -165,8 +165,9 @@ def trace_to_input(
 
 def gaussian_map(channels, times, shape: tuple[int, int], radius: int = CAM_RADIUS) -> np.ndarray:
     """Sum of Gaussians ``exp(−(t − q)² / (2 r²)) / (r √(2π))`` over t ∈ [q − r, q + r) ∩ [0, T) on row p, one per
-    distinct traced point (p, q), then ``(map − mean) / sqrt(mean(map²))`` (InterpretableCNN paper, eq. 12, and the
-    normalisation of ``VisTechnique.py``). All zeros when no point was traced.
+    distinct traced point (p, q), then ``(map − mean(map)) / sqrt(mean(map²))``, the root mean square taken before
+    the mean is removed (InterpretableCNN paper, eq. 12, and the normalisation of ``VisTechnique.py``). All zeros when
+    no point was traced.
 
     Args:
         channels, times: (K,) traced points. shape: (C, T). radius: r, time points.
@@ -192,8 +193,7 @@ def gaussian_map(channels, times, shape: tuple[int, int], radius: int = CAM_RADI
         heat[p, t[inside]] += bump[inside]
     if not heat.any():
         return heat
-    heat -= heat.mean()
-    return heat / np.sqrt(np.mean(heat**2))
+    return (heat - heat.mean()) / np.sqrt(np.mean(heat**2))  # RMS of the map before its mean is removed
 
 
 @dataclass(frozen=True)
@@ -201,7 +201,8 @@ class CamMap:
     """One sample's CAM map and how it was made.
 
     Attributes:
-        heatmap: (C, T) the map: zero mean, unit root mean square (zeros if no position survived the sign check).
+        heatmap: (C, T) the map: zero mean, divided by the root mean square of the summed Gaussians (zeros if no
+            position survived the sign check).
         positions: the CAM positions traced (:class:`CamPositions`, K of them).
         channels, times: (K,) the input channel and time each position was traced to.
     """

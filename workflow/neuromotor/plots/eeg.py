@@ -211,7 +211,7 @@ def plot_cam(out_png: str | Path, data: np.ndarray, heatmap: np.ndarray, info, t
     channel over [−1, 1].
 
     Args:
-        data: (C, T) the sample, µV. heatmap: (C, T) CAM map (zero mean, unit root mean square).
+        data: (C, T) the sample, µV. heatmap: (C, T) CAM map (zero mean, scaled by its root mean square).
         info: :class:`mne.Info` with a montage, C channels. title: suptitle (subject, sample, label, probabilities).
     """
     where = "plot_cam"
