@@ -354,6 +354,40 @@ rule representations_figures:
         "../scripts/represent_figures.py"
 
 
+rule representations_polar:
+    input:
+        store=f"{REPRESENT_DIR}/{{task}}/{{family}}/seed{{seed}}/{{state}}/activations.zarr",
+        units=f"{REPRESENT_DIR}/{{task}}/{{family}}/seed{{seed}}/{{state}}/units.zarr",
+    output:
+        report(
+            f"{represent_plan.POLAR_DIR}/{{task}}_{{family}}_seed{{seed}}_{{state}}.png",
+            caption="../workflow/report/representations_polar_tuning.rst",
+            category="DeepDraw (Sandbrink et al. 2023)",
+            subcategory="Fig. 5",
+        ),
+    log:
+        "logs/representations/polar/{task}_{family}_seed{seed}_{state}.log",
+    benchmark:
+        "benchmarks/representations/polar/{task}_{family}_seed{seed}_{state}.tsv"
+    wildcard_constraints:
+        task="art|tdt|tdt_pv",
+        family="S|TS|ST|LSTM",
+        seed=r"\d+",
+        state="trained|untrained",
+    conda:
+        "../envs/neuromotor.yaml"
+    threads: 1
+    resources:
+        mem_mb=lambda wc, attempt: 2500 * attempt,
+        runtime=lambda wc, attempt: 15 * attempt,
+    params:
+        plane=REPRESENT["figures"]["plane"],
+        onset=REPRESENT["tuning"]["onset"],
+        tcoff=REPRESENT["tuning"]["tcoff"],
+    script:
+        "../scripts/represent_polar.py"
+
+
 rule representations:
     input:
         represent_target_inputs(),

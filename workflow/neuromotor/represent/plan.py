@@ -115,6 +115,24 @@ def planned_states(rep: Mapping, conv: Mapping) -> list[ModelState]:
     return model_states(tasks, families, seeds, rep["states"])
 
 
+POLAR_DIR = f"{REPRESENT_DIR}/figures/polar_tuning"
+"""Folder of the polar tuning maps of example units (Sandbrink et al. 2023, Fig. 5A–B), one PNG per model state."""
+
+
+def polar_states(rep: Mapping, conv: Mapping) -> list[ModelState]:
+    """Model states whose example units get polar tuning maps: the trained networks of the first analysed task and
+    seed, every analysed family (the paper draws units of its best ART-trained model; none without ``trained``)."""
+    tasks, families, seeds = analysed(rep, conv)
+    if not tasks or not seeds or "trained" not in rep["states"]:
+        return []
+    return model_states(tasks[:1], families, seeds[:1], ["trained"])
+
+
+def polar_path(state: ModelState) -> str:
+    """The polar tuning figure of one model state."""
+    return f"{POLAR_DIR}/{state.task}_{state.family}_seed{state.seed}_{state.state}.png"
+
+
 def cka_jobs(rep: Mapping, conv: Mapping) -> list[tuple[str, int]]:
     """(family, seed) of every CKA job (none when there is nothing to compare)."""
     tasks, families, seeds = analysed(rep, conv)
@@ -365,8 +383,8 @@ def job_size(
 
 
 def target_paths(rep: Mapping, conv: Mapping) -> list[str]:
-    """The summary tables and figures (nothing when no final model is analysed), and the RDM analyses of the model
-    sets of representations.experiments."""
+    """The summary tables and figures (nothing when no final model is analysed), the polar tuning maps of
+    :func:`polar_states`, and the RDM analyses of the model sets of representations.experiments."""
     experiments = [path for name in experiment_states(rep, conv) for path in experiment_outputs(name).values()]
     if not planned_states(rep, conv):
         return experiments
@@ -374,4 +392,5 @@ def target_paths(rep: Mapping, conv: Mapping) -> list[str]:
         experiments
         + [f"{REPRESENT_DIR}/summary/{name}.tsv" for name in SUMMARY_TABLES]
         + [f"{REPRESENT_DIR}/figures/{name}.png" for name in FIGURES]
+        + [polar_path(state) for state in polar_states(rep, conv)]
     )
