@@ -160,9 +160,13 @@ def test_halving_and_experiment_sets_run(tiny_run, tmp_path):
         "results/convnets/art/search/spindle_info/summary.tsv",
         "results/representations/experiments/exp4/stats.tsv",
         "results/convnets/experiments/exp4/models.tsv",
+        "results/convnets/art/final/S/seed1/metrics.json",
     )
     results = workflow.path / "results/convnets"
     summary = read_tsv(results / "art/search/spindle_info/summary.tsv")
+    # the final model trains the last rung's winner, as after a full search (its request sized for it)
+    final = json.loads((results / "art/final/S/seed1/metrics.json").read_text())
+    assert final["configuration"] == convnets_plan.select_configuration(summary, "S")
     assert sorted(row["family"] for row in summary) == ["LSTM", "S"]  # the last rung: 1 per family, 4 epochs
     for row in summary:
         last = results / f"art/search/spindle_info/rungs/{row['family']}/rung2/part0" / row["configuration"]
