@@ -22,7 +22,7 @@ rule kd_synthetic:
         mem_mb=kd_text_mem_mb,
         runtime=lambda wc, attempt: 20 * attempt,
     params:
-        subject=lambda wc: int(wc.n) - 1,
+        subject=lambda wc: int(wc.n),
         layout=KD["layout"],
         synthetic=kd_plan.synthetic_params(KD),
         seed=SEED,

@@ -86,12 +86,12 @@ def estimate(benchmarks: Path, startup: float) -> dict[str, list[tuple[str, int,
     add("deepdraw", "representations_inputs", "representations/inputs", 1, (1000 / 200) ** 2)
 
     # KD: 4 subjects x 2 folds, 20 epochs (demo 15), MSCNN, EUNet, MKCNN
-    demo_us = mean("kd/runs/MSCNN_s0_fold0_US")
+    demo_us = mean("kd/runs/MSCNN_s1_fold0_US")
     for model, (emg, us, kd) in KD_STEP_MS.items():
         base = KD_STEP_MS["MSCNN"]
-        for condition, ratio, prefix in (("teacher (US)", us / base[1], "kd/runs/MSCNN_s0_fold0_US"),
-                                         ("student (EMG)", emg / base[0], "kd/runs/MSCNN_s0_fold0_EMG."),
-                                         ("student with KD", kd / base[2], "kd/runs/MSCNN_s0_fold0_EMG_KD")):  # fmt: skip
+        for condition, ratio, prefix in (("teacher (US)", us / base[1], "kd/runs/MSCNN_s1_fold0_US"),
+                                         ("student (EMG)", emg / base[0], "kd/runs/MSCNN_s1_fold0_EMG."),
+                                         ("student with KD", kd / base[2], "kd/runs/MSCNN_s1_fold0_EMG_KD")):  # fmt: skip
             prefix = prefix.rstrip(".")
             values = [v for k, v in files.items() if k.startswith(prefix) and (condition != "student (EMG)" or k.endswith("_EMG"))]
             cost = sum(values) / len(values) if values else demo_us

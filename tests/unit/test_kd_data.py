@@ -119,7 +119,8 @@ def test_synthetic_files_have_the_original_layout_and_read_back(tmp_path):
     assert len(first_line.split(",")) == 8
     emg = read_emg_text(tmp_path / "EMG.txt", SMALL.emg_rows)
     us = read_us_text(tmp_path / "US.txt", SMALL.n_samples)
-    np.testing.assert_allclose(emg, synthetic_emg(SMALL, SyntheticSpec(), 5, 1)[:, 4:8], rtol=1e-5, atol=1e-6)
+    subject_1 = synthetic_emg(SMALL, SyntheticSpec(), 5, 0)  # subject 1 is drawn with its 0-based index
+    np.testing.assert_allclose(emg, subject_1[:, 4:8], rtol=1e-5, atol=1e-6)
     assert us.shape == (SMALL.n_samples, 3840)
     prepare_subject(tmp_path / "EMG.txt", tmp_path / "US.txt", SMALL, {"emg_columns": 8, "emg_channels": [4, 5, 6, 7]},
                     tmp_path / "s1.zarr", subject=1)  # fmt: skip

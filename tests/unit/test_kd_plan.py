@@ -78,6 +78,22 @@ def test_subjects_of_both_sources(tmp_path):
         plan.subject_files(kd_config({"data": {"source": "files", "dir": str(tmp_path / "none")}}))
 
 
+def test_subjects_are_numbered_from_1_and_seeded_by_their_0_based_index():
+    kd = kd_config({"synthetic": {"subjects": 2}, "models": ["MSCNN"], "folds": [0]})
+    files = plan.subject_files(kd)
+    assert plan.subject_inputs(files, 1) == {"emg": files[0][0], "us": files[0][1]}  # s1_synthetic_*.txt
+    assert [folder for _, _, folder in plan.runs(kd, 2) if folder.endswith("/US")] == [
+        "results/kd/runs/MSCNN/s1/fold0/US", "results/kd/runs/MSCNN/s2/fold0/US"
+    ]  # fmt: skip
+    assert plan.collect_inputs(kd, 2, "MSCNN", "EMG")[0] == "results/kd/runs/MSCNN/s1/fold0/EMG/result.tsv"
+    assert [plan.subject_index(n) for n in plan.subject_numbers(2)] == [0, 1]
+    for missing in (0, 3):
+        with pytest.raises(ConfigError, match=f"subject {missing} does not exist \\(subjects 1..2\\)"):
+            plan.subject_inputs(files, missing)
+    with pytest.raises(ValueError, match="numbered from 1"):
+        plan.subject_index(0)
+
+
 def test_resource_estimates_follow_the_compute():
     layout = Layout()
     minutes = {name: plan.train_minutes(name, "EMG", layout, 100, 500.0) for name in ("MSCNN", "EUNet", "MKCNN", "XceptionTime", "MINDS")}

@@ -14,25 +14,26 @@ SUBJECTS, FOLDS = 8, 4
 SETTING = {"alpha": 0.8, "T": 20.0, "kl_reduction": "mean"}
 
 
-def accuracy(model, condition, protocol, subject, fold):
-    """Known accuracies: US 95 + subject/8, sEMG 70 + 2 subject + fold, KD adds 1 (MSCNN: subject 0 loses 0.5);
-    the honest protocol is 2 points lower; MINDS is 5 points better than MSCNN."""
-    base = {"US": 95.0 + subject / 8, "EMG": 70.0 + 2 * subject + fold}.get(condition, 71.0 + 2 * subject + fold)
-    if condition.startswith("EMG_KD") and model == "MSCNN" and subject == 0:
+def accuracy(model, condition, protocol, index, fold):
+    """Known accuracies by the subject's 0-based index: US 95 + index/8, sEMG 70 + 2 index + fold, KD adds 1
+    (MSCNN: subject 1, index 0, loses 0.5); the honest protocol is 2 points lower; MINDS is 5 points better than
+    MSCNN."""
+    base = {"US": 95.0 + index / 8, "EMG": 70.0 + 2 * index + fold}.get(condition, 71.0 + 2 * index + fold)
+    if condition.startswith("EMG_KD") and model == "MSCNN" and index == 0:
         base -= 1.5
     return base + (5.0 if model == "MINDS" else 0.0) - (2.0 if protocol == "honest" else 0.0)
 
 
 def write_results(tmp_path, model, condition, folds=range(FOLDS)):
     paths = []
-    for subject in range(SUBJECTS):
+    for index in range(SUBJECTS):  # subject number index + 1
         for fold in folds:
             kd = condition.startswith("EMG_KD")
-            rows = [dict(subject=subject, fold=fold, model=model, condition=condition,
+            rows = [dict(subject=index + 1, fold=fold, model=model, condition=condition,
                          alpha=SETTING["alpha"] if kd else math.nan, T=SETTING["T"] if kd else math.nan,
-                         protocol=protocol, selection="x", epoch=7, accuracy=accuracy(model, condition, protocol, subject, fold),
+                         protocol=protocol, selection="x", epoch=7, accuracy=accuracy(model, condition, protocol, index, fold),
                          n_test=1200, teacher_epoch=math.nan) for protocol in ("paper", "honest")]  # fmt: skip
-            path = tmp_path / "runs" / f"{model}_{condition}_{subject}_{fold}.tsv"
+            path = tmp_path / "runs" / f"{model}_{condition}_{index + 1}_{fold}.tsv"
             path.parent.mkdir(exist_ok=True)
             write_tsv(path, rows, RESULT_COLUMNS)
             paths.append(path)

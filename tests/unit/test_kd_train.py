@@ -92,8 +92,8 @@ def test_distillation_with_alpha_zero_is_plain_cross_entropy():
 
 def _store(tmp_path):
     samples = _samples(TINY, seed=4)
-    write_arrays(tmp_path / "s0.zarr", {"": samples}, attrs={"layout": TINY.as_dict()})
-    return tmp_path / "s0.zarr"
+    write_arrays(tmp_path / "s1.zarr", {"": samples}, attrs={"layout": TINY.as_dict()})
+    return tmp_path / "s1.zarr"
 
 
 def _outputs(folder):
@@ -105,7 +105,7 @@ def test_training_jobs_write_checkpoints_histories_and_results(tmp_path):
     store = _store(tmp_path)
     train_cfg = {"epochs": 3, "batch_size": 32, "lr": 1e-3, "weight_decay": 0.01, "betas": [0.9, 0.999], "eps": 1e-8}
     teacher = _outputs(tmp_path / "US")
-    train_single(store, "MSCNN", "teacher", 0, 1, train_cfg, 7, "cpu", 1, teacher)
+    train_single(store, "MSCNN", "teacher", 1, 1, train_cfg, 7, "cpu", 1, teacher)
     rows = read_tsv(teacher["result"])
     assert [(r["protocol"], r["condition"], r["fold"]) for r in rows] == [("paper", "US", 1), ("honest", "US", 1)]
     assert rows[0]["accuracy"] >= rows[1]["accuracy"] and rows[1]["epoch"] == 3
@@ -117,7 +117,7 @@ def test_training_jobs_write_checkpoints_histories_and_results(tmp_path):
 
     student = _outputs(tmp_path / "KD")
     distillation = {"alpha": 0.8, "T": 20, "kl_reduction": "mean"}
-    train_distilled(store, "MSCNN", 0, 1, train_cfg, distillation, 7, "cpu", 1,
+    train_distilled(store, "MSCNN", 1, 1, train_cfg, distillation, 7, "cpu", 1,
                     {"best": teacher["best"], "final": teacher["final"]}, student)  # fmt: skip
     rows = read_tsv(student["result"])
     assert [r["condition"] for r in rows] == ["EMG_KD_a0.80_T20"] * 2

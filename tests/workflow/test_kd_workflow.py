@@ -40,9 +40,9 @@ def test_results_of_both_protocols(kd_run):
     results = kd_run.path / "results/kd"
     rows = read_tsv(results / "accuracy.tsv")
     assert len(rows) == 2 * len(CONDITIONS) * 2  # subjects x conditions x protocols, fold 1 only
-    assert {(r["subject"], r["fold"], r["model"]) for r in rows} == {(0, 1, "EUNet"), (1, 1, "EUNet")}
+    assert {(r["subject"], r["fold"], r["model"]) for r in rows} == {(1, 1, "EUNet"), (2, 1, "EUNet")}
     by_key = {(r["subject"], r["condition"], r["protocol"]): r for r in rows}
-    for subject in (0, 1):
+    for subject in (1, 2):
         for condition in ("US", "EMG"):  # one run gives both protocols: the best epoch is never worse
             paper, honest = by_key[(subject, condition, "paper")], by_key[(subject, condition, "honest")]
             assert paper["accuracy"] >= honest["accuracy"] and honest["epoch"] == 3
@@ -53,7 +53,7 @@ def test_results_of_both_protocols(kd_run):
         for protocol in ("paper", "honest"):
             matrix = np.loadtxt(results / f"matrices/{folder}/{folder}_{condition}_{protocol}.txt")
             assert matrix.shape == (2, 2) and np.isnan(matrix[:, 0]).all()  # 2 subjects x 2 folds, fold 0 not run
-            expected = [by_key[(s, condition, protocol)]["accuracy"] for s in (0, 1)]
+            expected = [by_key[(s, condition, protocol)]["accuracy"] for s in (1, 2)]
             np.testing.assert_allclose(matrix[:, 1], expected, atol=1e-6)
     table = read_tsv(results / "table.tsv")
     assert [(r["model"], r["protocol"]) for r in table] == [("EUNet", "paper"), ("EUNet", "honest")]
@@ -62,7 +62,7 @@ def test_results_of_both_protocols(kd_run):
     assert "honest protocol" in (results / "table.html").read_text()
     for name in ("boxplot", "curves"):
         assert (results / f"figures/{name}.png").stat().st_size > 1000
-    for subject in (0, 1):
+    for subject in (1, 2):
         for condition in CONDITIONS:
             assert (kd_run.path / f"logs/kd/runs/EUNet_s{subject}_fold1_{condition}.log").is_file()
             assert (kd_run.path / f"benchmarks/kd/runs/EUNet_s{subject}_fold1_{condition}.tsv").is_file()

@@ -23,7 +23,7 @@ RUN_FILES = ("best.pt", "final.pt", "epochs.tsv", "result.tsv")
 """Files of every training job."""
 WILDCARDS = {
     "model": "|".join(MODEL_NAMES),
-    "subject": r"\d+",
+    "subject": r"[1-9]\d*",
     "fold": r"\d+",
     "alpha": r"\d+\.\d\d",
     "T": r"[0-9.e+-]+",
@@ -92,8 +92,8 @@ def check_config(config: dict) -> list[str]:
 
 
 def subject_files(kd: dict) -> list[tuple[str, str]]:
-    """The (EMG, US) text files of every subject, subject i at position i: the synthetic files the workflow
-    writes, or those found under ``kd.data.dir`` (sorted, as the original)."""
+    """The (EMG, US) text files of every subject, subject number n at position n - 1 (:func:`subject_index`): the
+    synthetic files the workflow writes, or those found under ``kd.data.dir`` (sorted, as the original)."""
     if kd["data"]["source"] == "synthetic":
         names = subject_file_names(kd["synthetic"]["subjects"])
         return [(f"{SYNTHETIC_DIR}/EMG/{emg}", f"{SYNTHETIC_DIR}/US/{us}") for emg, us in names]
@@ -103,12 +103,27 @@ def subject_files(kd: dict) -> list[tuple[str, str]]:
         raise ConfigError(f"config key 'kd.data.dir': {error}") from None
 
 
+def subject_numbers(n_subjects: int) -> range:
+    """The subject numbers of a plan of ``n_subjects``: 1..n, as the synthetic files ``s{n}`` and the EMG and EEG
+    studies number theirs (wildcards, paths, tables)."""
+    return range(1, n_subjects + 1)
+
+
+def subject_index(subject: int) -> int:
+    """The 0-based position of subject number ``subject`` (1-based) in :func:`subject_files`. The seeds of a
+    subject's synthetic files and training runs derive from it, as they did when the subjects were numbered from 0,
+    so the renumbering changed no result."""
+    if int(subject) < 1:
+        raise ValueError(f"KD subjects are numbered from 1, got {subject}")
+    return int(subject) - 1
+
+
 def subject_inputs(files: list[tuple[str, str]], subject: int) -> dict[str, str]:
-    """The (EMG, US) text files of one subject (of :func:`subject_files`) by name; raises ConfigError for a subject
-    that does not exist."""
-    if subject >= len(files):
-        raise ConfigError(f"kd: subject {subject} does not exist ({len(files)} subjects)")
-    emg, us = files[subject]
+    """The (EMG, US) text files of subject number ``subject`` (1-based; of :func:`subject_files`) by name; raises
+    ConfigError for a subject that does not exist."""
+    if not 1 <= subject <= len(files):
+        raise ConfigError(f"kd: subject {subject} does not exist (subjects 1..{len(files)})")
+    emg, us = files[subject_index(subject)]
     return {"emg": emg, "us": us}
 
 
@@ -129,7 +144,7 @@ def runs(kd: dict, n_subjects: int) -> list[tuple[str, str, str]]:
         (model, condition, run_dir(model, subject, fold, condition))
         for model in kd["models"]
         for condition in conditions(kd)
-        for subject in range(n_subjects)
+        for subject in subject_numbers(n_subjects)
         for fold in kd["folds"]
     ]
 
@@ -137,7 +152,9 @@ def runs(kd: dict, n_subjects: int) -> list[tuple[str, str, str]]:
 def collect_inputs(kd: dict, n_subjects: int, model: str, condition: str) -> list[str]:
     """result.tsv of every (subject, fold) of one (model, condition)."""
     return [
-        f"{run_dir(model, subject, fold, condition)}/result.tsv" for subject in range(n_subjects) for fold in kd["folds"]
+        f"{run_dir(model, subject, fold, condition)}/result.tsv"
+        for subject in subject_numbers(n_subjects)
+        for fold in kd["folds"]
     ]
 
 

@@ -1,5 +1,6 @@
 """The KD workflow stages: config sections and paths in, files out (Zeng et al. 2022). Every output is written
-atomically.
+atomically. Subjects are numbered from 1, as their files; seeds derive from the 0-based index
+(:func:`neuromotor.kd.plan.subject_index`).
 
 1. :func:`write_synthetic_subject` — a subject's EMG and US text files in the original layout (default config).
 2. :func:`prepare_subject` — read a subject's text files with the original loaders' checks, normalise each file,
@@ -29,7 +30,7 @@ from neuromotor.io.kd_text import read_emg_text, read_us_text, write_emg_text, w
 from neuromotor.io.store import atomic_file, read_arrays, write_arrays
 from neuromotor.io.tables import read_tsv, write_tsv
 from neuromotor.kd.data import Layout, subject_samples
-from neuromotor.kd.plan import PROTOCOLS, condition_name
+from neuromotor.kd.plan import PROTOCOLS, condition_name, subject_index
 from neuromotor.kd.stats import format_mean_std, h0_flag, mean_std, stars, wilcoxon_exact
 from neuromotor.kd.synthetic import SyntheticSpec, synthetic_emg, synthetic_us
 
@@ -60,10 +61,11 @@ MINDS_COLUMNS = (
 def write_synthetic_subject(
     subject: int, layout: Layout, spec: SyntheticSpec, seed: int, out_emg: str | Path, out_us: str | Path
 ) -> None:
-    """Write subject ``subject``'s synthetic EMG (emg_rows x 8) and US (n_samples x 3840) text files."""
+    """Write subject number ``subject``'s (1-based) synthetic EMG (emg_rows x 8) and US (n_samples x 3840) text
+    files, drawn with the subject's 0-based index (:func:`neuromotor.kd.plan.subject_index`)."""
     started = time.perf_counter()
-    write_emg_text(out_emg, synthetic_emg(layout, spec, seed, subject))
-    write_us_text(out_us, synthetic_us(layout, spec, seed, subject))
+    write_emg_text(out_emg, synthetic_emg(layout, spec, seed, subject_index(subject)))
+    write_us_text(out_us, synthetic_us(layout, spec, seed, subject_index(subject)))
     log.info("subject %d: synthetic files written in %.1f s", subject, time.perf_counter() - started)
 
 
@@ -183,8 +185,8 @@ def train_single(
     out: Mapping[str, str],
 ) -> None:
     """Train the ``teacher`` (on US) or the ``student`` without KD (on EMG) of one (subject, fold, model) with the
-    original's custom initialisation; one run gives both protocols. ``out`` maps best, final, epochs, result to
-    paths."""
+    original's custom initialisation; one run gives both protocols. ``subject`` is the 1-based number (the seed
+    derives from its 0-based index). ``out`` maps best, final, epochs, result to paths."""
     import torch
 
     from neuromotor.kd.models import build_model, init_weights
@@ -194,7 +196,7 @@ def train_single(
     modality = {"teacher": "US", "student": "EMG"}[role]
     chosen = _torch_setup(device, threads)
     data = _fold_data(store, fold, [modality.lower()], chosen)
-    run_seed = derived_seed(seed, "kd", model_name, modality, subject, fold)
+    run_seed = derived_seed(seed, "kd", model_name, modality, subject_index(subject), fold)
     torch.manual_seed(run_seed)
     model = init_weights(build_model(model_name, modality)).to(chosen)
     settings = TrainSettings.from_config(train_cfg)
@@ -226,7 +228,8 @@ def train_distilled(
     fold: for the paper protocol from the teacher's best checkpoint (read out at the student's best epoch), for
     the honest protocol from its final checkpoint (read out at the final epoch); one run when the two teacher
     checkpoints are the same epoch. The student keeps PyTorch's default initialisation; its seed (initial weights,
-    batch order, dropout) equals that of the student without KD. ``teacher`` maps best and final to paths."""
+    batch order, dropout) equals that of the student without KD. ``subject`` is the 1-based number (the seed
+    derives from its 0-based index). ``teacher`` maps best and final to paths."""
     import torch
 
     from neuromotor.kd.models import build_model
@@ -240,7 +243,7 @@ def train_distilled(
         float(distillation_cfg["alpha"]), float(distillation_cfg["T"]), distillation_cfg["kl_reduction"]
     )
     settings = TrainSettings.from_config(train_cfg)
-    run_seed = derived_seed(seed, "kd", model_name, "EMG", subject, fold)
+    run_seed = derived_seed(seed, "kd", model_name, "EMG", subject_index(subject), fold)
     (x_train, x_test), (y_train, y_test) = data["emg"], data["label"]
     checkpoints = {key: load_checkpoint(teacher[key], required=("epoch", "arch")) for key in ("best", "final")}
     for key, checkpoint in checkpoints.items():
@@ -283,7 +286,8 @@ def collect(
     out_matrices: Mapping[str, str | Path],
 ) -> None:
     """Gather the ``result.tsv`` of every (subject, fold) job of one (model, condition) into a long table and one
-    subjects x folds matrix per protocol (accuracy %, NaN for folds not run), as the original's result files."""
+    subjects x folds matrix per protocol (accuracy %, NaN for folds not run; row n - 1 = subject n), as the
+    original's result files."""
     rows = []
     for path in results:
         rows += read_tsv(path, RESULT_COLUMNS)
@@ -292,7 +296,7 @@ def collect(
         matrix = np.full((n_subjects, n_folds), np.nan)
         for row in rows:
             if row["protocol"] == protocol:
-                matrix[row["subject"], row["fold"]] = row["accuracy"]
+                matrix[subject_index(row["subject"]), row["fold"]] = row["accuracy"]
         with atomic_file(path) as tmp:
             np.savetxt(tmp, matrix, fmt="%.6f", header=f"accuracy %, subjects x folds, protocol {protocol}: "
                        f"{PROTOCOLS[protocol]}")  # fmt: skip
