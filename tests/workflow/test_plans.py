@@ -177,6 +177,7 @@ def test_paper_representations_plan_job_counts(tmp_path):
         "representations_experiment_summary": 1,
         "representations_summary": 1,
         "representations_figures": 1,
+        "representations_polar": 3,  # polar tuning maps: the first task's trained networks of seed 1, per family
         "representations": 1,
     }
 
