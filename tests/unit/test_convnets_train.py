@@ -280,6 +280,35 @@ def test_amp_leaves_cpu_training_float32_and_bitwise_unchanged(dataset):
         Recipe(amp="fp16")
 
 
+def test_amp_bf16_path_runs_on_the_cpu_when_asked_and_stays_close_to_float32(dataset):
+    """The GPU's mixed-precision path, run on the CPU (``amp_devices``): the forward passes compute in bfloat16,
+    the weights stay float32, and one epoch's validation loss and accuracy stay near the float32 run's."""
+    from neuromotor.convnets.data import load_task_data
+    from neuromotor.convnets.train import autocast, prepare_model, to_device
+
+    data = load_task_data(dataset, "spindle_info", "art", None)
+    x, y = to_device(data.fit_x, torch.device("cpu")), to_device(data.fit_y, torch.device("cpu"))
+    vx, vy = to_device(data.val_x, torch.device("cpu")), to_device(data.val_y, torch.device("cpu"))
+    runs = {}
+    for amp in ("off", "bf16"):
+        torch.manual_seed(5)
+        model = prepare_model(build_network(_config(SMALL_S)), torch.device("cpu"))
+        recipe = Recipe(epochs=1, batch_size=16, learning_rate=1e-2, val_interval=4, eval_batch_size=64, amp=amp)
+        result = fit(model, x, y, vx, vy, "art", recipe, seeded_generator(0), amp_devices=("cpu",))
+        with autocast(model, amp, ("cpu",)):
+            output = model(vx[:8])
+        assert output.dtype == (torch.bfloat16 if amp == "bf16" else torch.float32)
+        assert all(p.dtype == torch.float32 for p in model.parameters())
+        runs[amp] = (result, evaluate(model, vx, vy, "art", 64, amp, ("cpu",)))
+    (off, eval_off), (bf16, eval_bf16) = runs["off"], runs["bf16"]
+    assert [r["step"] for r in off.history] == [r["step"] for r in bf16.history]
+    losses = lambda rows: [(r["train_loss"], r["val_loss"]) for r in rows]  # noqa: E731
+    assert losses(off.history) != losses(bf16.history)  # bfloat16 rounding did change the numbers
+    assert bf16.history[-1]["val_loss"] == pytest.approx(off.history[-1]["val_loss"], rel=0.1)
+    assert abs(bf16.history[-1]["val_accuracy"] - off.history[-1]["val_accuracy"]) <= 0.15
+    assert eval_bf16["loss"] == pytest.approx(eval_off["loss"], rel=0.1)
+
+
 def _config(name):
     from neuromotor.convnets.models import network_config
 

@@ -12,7 +12,8 @@ Speed: the data are tensors in memory (on the GPU when they fit), a batch is one
 model and the data use the channels-last layout (about 1.5-2x faster convolutions in oneDNN). ``amp="bf16"``: on a
 GPU, the training steps and the validations run the conv families' forward passes in bfloat16 autocast (convolutions
 and linear layers; layer norm and the loss are float32 under autocast, the weights and Adam's state stay float32, so
-no loss scaling is needed); the LSTM family, and everything on the CPU, stay float32.
+no loss scaling is needed); the LSTM family, and everything on the CPU, stay float32 (``amp_devices`` of
+:func:`fit` and :func:`evaluate` widens that, e.g. to run the bfloat16 path on the CPU in tests).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import copy
 import logging
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -34,6 +36,9 @@ log = logging.getLogger(__name__)
 
 SCHEDULES = ("effective", "plateau")
 AMP = ("off", "bf16")
+AMP_DEVICES = ("cuda",)
+"""Device types on which ``amp="bf16"`` autocasts by default: GPUs (on a CPU bfloat16 is slower than float32
+without native bfloat16 units, and CPU runs stay the float32 reference)."""
 
 
 @dataclass(frozen=True)
@@ -105,12 +110,15 @@ def _model_device(model: torch.nn.Module) -> torch.device:
     return next(model.parameters()).device
 
 
-def autocast(model: torch.nn.Module, amp: str = "off"):
-    """The mixed-precision context of a forward pass: bfloat16 autocast for ``amp="bf16"`` on a GPU for the conv
-    families; a no-op otherwise (CPU, LSTM family, ``off``), so those runs stay float32 bit for bit."""
+def autocast(model: torch.nn.Module, amp: str = "off", devices: Sequence[str] = AMP_DEVICES):
+    """The mixed-precision context of a forward pass: bfloat16 autocast for ``amp="bf16"`` on a device of type
+    ``devices`` (default: GPUs) for the conv families; a no-op otherwise (other devices, LSTM family, ``off``), so
+    those runs stay float32 bit for bit."""
+    if amp not in AMP:
+        raise ValueError(f"amp must be one of {AMP}, got {amp!r}")
     device = _model_device(model)
-    if amp == "bf16" and device.type == "cuda" and getattr(model, "lstm", None) is None:
-        return torch.autocast(device_type="cuda", dtype=torch.bfloat16)
+    if amp == "bf16" and device.type in devices and getattr(model, "lstm", None) is None:
+        return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
     return contextlib.nullcontext()
 
 
@@ -122,6 +130,7 @@ def evaluate(
     task: str,
     batch_size: int = 200,
     amp: str = "off",
+    amp_devices: Sequence[str] = AMP_DEVICES,
 ) -> dict[str, float]:
     """Loss and metric over every sample (eval mode; batches of ``batch_size``, results are sample means):
     ``{"loss": ..., "accuracy": ...}`` (ART) or ``{"loss": mse, "error_cm": ...}`` (TDT). ``amp``: see
@@ -135,7 +144,7 @@ def evaluate(
     for start in range(0, n, batch_size):
         x = inputs[start : start + batch_size].to(device, non_blocking=True)
         y = targets[start : start + batch_size].to(device, non_blocking=True)
-        with autocast(model, amp):
+        with autocast(model, amp, amp_devices):
             output = model(x)
         output = output.float()
         loss_sum += task_loss(task, output, y).double() * len(x)
@@ -178,8 +187,10 @@ def fit(
     task: str,
     recipe: Recipe,
     generator: torch.Generator,
+    amp_devices: Sequence[str] = AMP_DEVICES,
 ) -> FitResult:
-    """Train ``model`` in place (on the device of its parameters and the data) with ``recipe``.
+    """Train ``model`` in place (on the device of its parameters and the data) with ``recipe``
+    (``recipe.amp`` autocasts on the device types ``amp_devices``: :func:`autocast`).
 
     The data may lie on the model's device or on the CPU (then each batch is copied over). ``generator`` (CPU)
     draws the batch order; dropout draws from torch's global generator of the device. Returns
@@ -200,7 +211,7 @@ def fit(
     last_improvement, decays = 0, 0
     history: list[dict] = []
     device = _model_device(model)
-    precision = autocast(model, recipe.amp)
+    precision = autocast(model, recipe.amp, amp_devices)
     running = torch.zeros((), device=device)
     running_steps = 0
     train_time = 0.0
@@ -226,7 +237,7 @@ def fit(
             if step % recipe.val_interval and step != total_steps:
                 continue
             train_time += time.perf_counter() - tick
-            val = evaluate(model, val_x, val_y, task, recipe.eval_batch_size, recipe.amp)
+            val = evaluate(model, val_x, val_y, task, recipe.eval_batch_size, recipe.amp, amp_devices)
             history.append(
                 {
                     "step": step,
