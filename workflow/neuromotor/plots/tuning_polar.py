@@ -222,7 +222,7 @@ def plot_polar_tuning_maps(
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
-    left, width, height = 1.45, 1.9 * n_units + 1.45 + 0.7, 6.6
+    left, width, height = 1.65, 1.9 * n_units + 1.65 + 0.7, 6.6
     fig = Figure(figsize=(width, height))  # fixed margins: the constrained layout costs seconds at dozens of panels
     FigureCanvasAgg(fig)
     fig.subplots_adjust(left=left / width, right=1 - 0.75 / width, bottom=0.2 / height, top=1 - 1.05 / height,
