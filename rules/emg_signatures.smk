@@ -46,7 +46,7 @@ rule emg_run_svm:
         "../envs/neuromotor.yaml"
     threads: 1
     resources:
-        mem_mb=lambda wc, attempt: 3000 * attempt,
+        mem_mb=emg_svm_mem_mb,
         runtime=emg_svm_runtime,
     params:
         emg=emg_run_params,
@@ -155,7 +155,7 @@ rule emg_subsample:
         "../envs/neuromotor.yaml"
     threads: 1
     resources:
-        mem_mb=lambda wc, attempt: 3000 * attempt,
+        mem_mb=emg_subsample_mem_mb,
         runtime=emg_subsample_runtime,
     params:
         subsets=emg_subsample_items,

@@ -73,7 +73,7 @@ rule svm_evaluate:
     threads: 1
     resources:
         mem_mb=svm_evaluate_mem_mb,
-        runtime=lambda wc, attempt: 30 * attempt,
+        runtime=svm_evaluate_runtime,
     params:
         svm=svm_plan.evaluate_params(SVM, PCRT),
     script:
@@ -187,7 +187,7 @@ rule svm_evaluate_solver:
     threads: 1
     resources:
         mem_mb=svm_evaluate_mem_mb,
-        runtime=lambda wc, attempt: 30 * attempt,
+        runtime=svm_evaluate_runtime,
     params:
         svm=svm_plan.evaluate_params(SVM, PCRT),
     script:

@@ -82,7 +82,15 @@ def emg_network_mem_mb(wildcards, attempt):
 
 
 def emg_subsample_runtime(wildcards, attempt):
-    return emg_plan.subsample_runtime_min(EMG, len(EMG_CHUNKS[int(wildcards.chunk)]), attempt)
+    return emg_plan.subsample_runtime_min(EMG, EMG_CHUNKS[int(wildcards.chunk)], attempt)
+
+
+def emg_svm_mem_mb(wildcards, attempt):
+    return emg_plan.svm_mem_mb(EMG, attempt)
+
+
+def emg_subsample_mem_mb(wildcards, attempt):
+    return emg_plan.subsample_mem_mb(EMG, attempt)
 
 
 # The paper's signature figures (Aeles et al. 2021, Figs. 1, 2, 4, 5/8, 6, 7) and the EMG-vs-relevance statistics (Aeles

@@ -57,6 +57,10 @@ def svm_evaluate_mem_mb(wildcards, attempt):
     return svm_plan.evaluate_mem_mb(SVM, PCRT, attempt)
 
 
+def svm_evaluate_runtime(wildcards, attempt):
+    return svm_plan.evaluate_runtime_min(SVM, PCRT, attempt)
+
+
 def svm_target_inputs():
     """Everything the SVM stage produces (nothing with fewer than 2 labels: no pair to classify)."""
     paths = svm_plan.target_paths(PCRT)

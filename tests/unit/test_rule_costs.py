@@ -87,3 +87,148 @@ def test_convnets_cpu_jobs_within_a_factor_of_two_at_two_scales():
     for (scale, role, configuration, modelled_cpu), recorded in groups.items():
         recorded_mean = sum(recorded) / len(recorded)
         assert 0.5 <= modelled_cpu / recorded_mean <= 2.0, (scale, role, configuration, modelled_cpu, recorded)
+
+
+# ---- every study's cost models against the fixture's recorded CPU seconds and peaks (not a clock) ---------------
+
+MEASURED_SCALES = {
+    "svm": {"demo", "validation"},
+    "emg": {"demo", "validation_emg"},
+    "kd": {"demo", "demo_kd", "validation_kd"},
+    "representations": {"demo", "validation"},
+}
+"""The runs each family's rows come from (the fixture's ``scale``): demo = config/config.yaml, demo_kd = the KD
+jobs of another demo run, validation(_emg, _kd) = config/validation/deepdraw.yaml (emg_signatures.yaml, kd.yaml)."""
+FLOOR_S = 15.0
+"""CPU seconds below which a job's cost is its start (interpreter, imports): a prediction and a measurement both
+under it agree whatever their ratio (the requests' 10-minute floor covers them many times over)."""
+FLOOR_MB = 600.0
+"""Peak MB below which a job's memory is its interpreter's: both under it agree (the requests' 1 GB floor covers
+them)."""
+
+
+def sizes(row: dict) -> dict:
+    """The fixture's ``sizes`` column (``key=value;...``), numbers as numbers."""
+    out = {}
+    for item in filter(None, row["sizes"].split(";")):
+        key, value = item.split("=", 1)
+        try:
+            out[key] = int(value)
+        except ValueError:
+            out[key] = value
+    return out
+
+
+def agree(predicted: float, measured: float, floor: float) -> bool:
+    """Within a factor of 2, or both under the floor."""
+    return (predicted <= floor and measured <= floor) or 0.5 <= predicted / measured <= 2.0
+
+
+def rows_of(*rules: str) -> list[dict]:
+    return [row for row in fixture_rows() if row["rule"] in rules]
+
+
+def check_rows(rows, predict_seconds, predict_mb, family: str):
+    """Every row's CPU seconds and peak MB against the model, the rows from the family's measured scales; returns
+    the ratios."""
+    assert {row["scale"] for row in rows} == MEASURED_SCALES[family], sorted({row["scale"] for row in rows})
+    ratios = []
+    for row in rows:
+        seconds, mb = predict_seconds(row), predict_mb(row)
+        cpu, rss = float(row["cpu_time"]), float(row["max_rss"])
+        assert agree(seconds, cpu, FLOOR_S), (row["scale"], row["rule"], row["job"], "CPU s", seconds, cpu)
+        assert agree(mb, rss, FLOOR_MB), (row["scale"], row["rule"], row["job"], "MB", mb, rss)
+        ratios.append((seconds / cpu, mb / rss))
+    return ratios
+
+
+def test_svm_fit_and_evaluate_within_a_factor_of_two():
+    """SVM fitting jobs (190 pairs each; 1,600 samples per pair in the validation run, 96 in the demo) and the
+    evaluation: ``svm.plan.fit_seconds`` / ``fit_peak_mb`` and ``evaluate_seconds`` / ``evaluate_peak_mb``."""
+    from neuromotor.svm import plan as svm_plan
+
+    def fit_s(row):
+        s = sizes(row)
+        return svm_plan.fit_seconds(s["input"], s["n_pair"], s["features"], s["n_pairs"], s["subsets"])
+
+    def fit_mb(row):
+        s = {k: v for k, v in sizes(row).items() if k != "input"}
+        return svm_plan.fit_peak_mb(**s)
+
+    def evaluate_s(row):
+        s = {k: v for k, v in sizes(row).items() if k != "item_bytes"}
+        return svm_plan.evaluate_seconds(**s)
+
+    check_rows(rows_of("svm_fit"), fit_s, fit_mb, "svm")
+    check_rows(rows_of("svm_evaluate"), evaluate_s, lambda row: svm_plan.evaluate_peak_mb(**sizes(row)), "svm")
+
+
+def test_emg_svm_runs_and_subsample_jobs_within_a_factor_of_two():
+    """EMG SVM runs (78 synthetic participants in the validation run, 12 in the demo) and subject-count subsample
+    jobs: ``emg.plan.svm_seconds`` / ``svm_peak_mb``, ``subsample_seconds`` / ``subsample_peak_mb``."""
+    from neuromotor.emg import plan as emg_plan
+
+    def run_s(row):
+        s = sizes(row)
+        return emg_plan.svm_seconds(s["participants"], s["cycles"])
+
+    def run_mb(row):
+        s = sizes(row)
+        return emg_plan.svm_peak_mb(s["participants"], s["cycles"])
+
+    check_rows(rows_of("emg_run_svm"), run_s, run_mb, "emg")
+    check_rows(
+        rows_of("emg_subsample"),
+        lambda row: emg_plan.subsample_seconds(sizes(row)["fits"], sizes(row)["size_sq"]),
+        lambda row: emg_plan.subsample_peak_mb(sizes(row)["participants"]),
+        "emg",
+    )
+
+
+def test_kd_training_jobs_on_the_cpu_within_a_factor_of_two():
+    """KD teacher, student and distilled-student jobs on the CPU (MSCNN, EUNet, MKCNN; 20 epochs in the validation
+    run, 15 in the demo): ``kd.plan.train_cpu_seconds`` and ``train_peak_mb``. The GPU requests (FLOPs at
+    kd.plan.GFLOPS, the CUDA context) are not measured here: no GPU run yet."""
+    from neuromotor.kd import plan as kd_plan
+
+    def seconds(row):
+        s = sizes(row)
+        teacher = "US" if s["distilled"] else ""
+        return kd_plan.train_cpu_seconds(s["model"], s["modality"], s["samples"], s["trials"], s["epochs"], teacher)
+
+    def mb(row):
+        s = sizes(row)
+        return kd_plan.train_peak_mb(s["model"], s["modality"], s["samples"], s["batch_size"], bool(s["distilled"]))
+
+    check_rows(rows_of("kd_teacher", "kd_student", "kd_student_kd"), seconds, mb, "kd")
+
+
+def test_representations_jobs_within_a_factor_of_two():
+    """Representations network, units and CKA jobs (400 trajectories per family in the validation run, 600 in the
+    demo): ``represent.plan.network_seconds`` / ``network_peak_mb``, ``units_*``, ``cka_*`` from the layers the
+    fixture recorded (trajectories and floats per trajectory of each layer)."""
+
+    def layers(row):
+        return int(row["n"]), [int(f) for f in row["layer_floats"].split(";")]
+
+    def network(row):
+        n, floats = layers(row)
+        return represent_plan.network_seconds(floats, n, sizes(row)["n_rdm"])
+
+    def network_mb(row):
+        n, floats = layers(row)
+        return represent_plan.network_peak_mb(floats, n, sizes(row)["n_rdm"])
+
+    check_rows(rows_of("representations_network"), network, network_mb, "representations")
+    check_rows(
+        rows_of("representations_units"),
+        lambda row: represent_plan.units_seconds(layers(row)[1], layers(row)[0], sizes(row)["labels"]),
+        lambda row: represent_plan.units_peak_mb(layers(row)[1], layers(row)[0]),
+        "representations",
+    )
+    check_rows(
+        rows_of("representations_cka"),
+        lambda row: represent_plan.cka_seconds(layers(row)[1], layers(row)[0], int(row["configuration"])),
+        lambda row: represent_plan.cka_peak_mb(layers(row)[1], layers(row)[0], int(row["configuration"])),
+        "representations",
+    )

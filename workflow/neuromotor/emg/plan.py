@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Sequence
 
+from neuromotor.costs import memory_request_mb, runtime_request_min
 from neuromotor.emg.catalogue import MODELS, N_FEATURES
 from neuromotor.errors import ConfigError
 from neuromotor.explain.lrp_configurations import CONV_RULES, TARGETS
@@ -275,10 +276,51 @@ def cycles(cfg: Mapping) -> int:
     return participant_count(cfg) * per_participant
 
 
+SVM_PROCESS_MB = 450.0
+"""Resident MB of an SVM run's interpreter (torch, scikit-learn, the catalogue): the demo run's 12-participant SVM
+jobs peak at 470 MB, the validation run's 78-participant ones at 831 MB."""
+SVM_DATA_COPIES = 12
+"""Peak MB of an SVM run above the interpreter, in float64 copies of the file's features (the recording, its
+windows and the folds' splits; fitted to the demo and validation runs)."""
+SUBSAMPLE_PROCESS_MB = 480.0
+"""Resident MB of a subsample job's interpreter (scikit-learn; the validation run's jobs peak at 493-614 MB)."""
+PROCESS_SECONDS = 5.0
+"""CPU seconds of a job's start (imports, reading the condition file)."""
+SVM_SECONDS_PER_SFC = 1.9e-7
+"""CPU seconds per (sample x feature x class) of an SVM run's 10 LinearSVC fits: the validation run's 78
+participants (2,340 cycles x 1,600 features) took 40-42 CPU-s at C = 0.01 and 72-95 at C = 1 (more iterations):
+their middle."""
+SUBSAMPLE_SECONDS_PER_FIT = 8.4e-3
+SUBSAMPLE_SECONDS_PER_SIZE_SQ = 6e-6
+"""A subset fit (one 10-fold CV) costs 10 x (8.4 ms + 6 us x size^2) CPU-s: samples x classes grow as the subset's
+participants squared. Fitted to the demo run's 72-fit jobs of 2-12 participants (11.1-11.5 CPU-s) and the
+validation run's of 2-78 (10-35 CPU-s, in two groups at the same sizes: the machine's load; their middle)."""
+
+
+def svm_sizes(cfg: Mapping) -> dict:
+    """What an SVM run's cost model reads: participants and cycles of the largest file."""
+    return {"participants": participant_count(cfg), "cycles": cycles(cfg)}
+
+
+def svm_seconds(participants: int, cycles: int) -> float:
+    """Expected CPU seconds of an SVM run: 10 LinearSVC fits over cycles x N_FEATURES x participants (classes)."""
+    return PROCESS_SECONDS + SVM_SECONDS_PER_SFC * cycles * N_FEATURES * participants
+
+
+def svm_peak_mb(participants: int, cycles: int) -> float:
+    """Expected peak MB of an SVM run: the interpreter and :data:`SVM_DATA_COPIES` float64 copies of the file's
+    features."""
+    return SVM_PROCESS_MB + SVM_DATA_COPIES * cycles * N_FEATURES * 8 / 1e6
+
+
 def svm_runtime_min(cfg: Mapping, attempt: int = 1) -> int:
-    """Minutes: 10 LinearSVC fits of about 2e-9 s per (sample x feature x class x epoch), 100 epochs at most."""
-    n = cycles(cfg)
-    return int(10 + 10 * 2e-9 * n * N_FEATURES * participant_count(cfg) * 100 / 60) * attempt
+    """The request of :func:`svm_seconds` (2x headroom, 10-minute floor)."""
+    return runtime_request_min(svm_seconds(**svm_sizes(cfg)), attempt)
+
+
+def svm_mem_mb(cfg: Mapping, attempt: int = 1) -> int:
+    """The request of :func:`svm_peak_mb` (40 % headroom, 1 GB floor)."""
+    return memory_request_mb(svm_peak_mb(**svm_sizes(cfg)), attempt)
 
 
 def network_runtime_min(cfg: Mapping, attempt: int = 1) -> int:
@@ -293,6 +335,26 @@ def network_mem_mb(cfg: Mapping, attempt: int = 1) -> int:
     return int(2500 + 3 * RELEVANCE_MAPS * cycles(cfg) * N_FEATURES * 8 / 1e6) * attempt
 
 
-def subsample_runtime_min(cfg: Mapping, fits: int, attempt: int = 1) -> int:
-    """Minutes: per subset, 10 LinearSVC fits at most about 6 s each at 78 participants (cost ~ participants^2)."""
-    return int(10 + fits * 10 * 6 * (participant_count(cfg) / 78) ** 2 / 60) * attempt
+def subsample_sizes(items: Sequence[tuple[int, int, int]]) -> dict:
+    """What a subsample job's cost model reads: its subset fits and the sum of their squared sizes."""
+    return {"fits": len(items), "size_sq": sum(size**2 for _, size, _ in items)}
+
+
+def subsample_seconds(fits: int, size_sq: int) -> float:
+    """Expected CPU seconds of a subsample job of ``fits`` subsets whose sizes squared sum to ``size_sq``."""
+    return PROCESS_SECONDS + 10 * (fits * SUBSAMPLE_SECONDS_PER_FIT + size_sq * SUBSAMPLE_SECONDS_PER_SIZE_SQ)
+
+
+def subsample_peak_mb(participants: int) -> float:
+    """Expected peak MB of a subsample job: the interpreter and three float64 copies of the task's baseline file."""
+    return SUBSAMPLE_PROCESS_MB + 3 * participants * ORIGINAL_CYCLES * N_FEATURES * 8 / 1e6
+
+
+def subsample_runtime_min(cfg: Mapping, items: Sequence[tuple[int, int, int]], attempt: int = 1) -> int:
+    """The request of :func:`subsample_seconds` for the job's ``items`` (2x headroom, 10-minute floor)."""
+    return runtime_request_min(subsample_seconds(**subsample_sizes(items)), attempt)
+
+
+def subsample_mem_mb(cfg: Mapping, attempt: int = 1) -> int:
+    """The request of :func:`subsample_peak_mb` (40 % headroom, 1 GB floor)."""
+    return memory_request_mb(subsample_peak_mb(participant_count(cfg)), attempt)

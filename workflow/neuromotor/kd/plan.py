@@ -8,6 +8,7 @@ plain Python on the config (no torch), so Snakemake plans quickly.
 
 from __future__ import annotations
 
+from neuromotor.costs import memory_request_mb
 from neuromotor.errors import ConfigError
 from neuromotor.io.kd_text import find_subject_files
 from neuromotor.kd.data import US_DEPTH, US_TRANSDUCERS, Layout
@@ -236,25 +237,54 @@ def text_mem_mb(kd: dict, layout: Layout, attempt: int = 1) -> int:
     return int(1000 + 3 * values * 8 / 1e6) * attempt
 
 
-def train_mem_mb(model: str, modality: str, layout: Layout, batch_size: int, teacher: bool = False) -> int:
-    """Memory (MB) of one training job: the subject's samples (both modalities for a distilled student), twice
-    the activations of a training batch (activations and their gradients), torch's own footprint."""
-    sample_floats = 4 * 256 + (4 * 1024 if teacher or modality == "US" else 0)
-    data = layout.n_samples * sample_floats * 4 * 2  # the store's arrays and the tensors made from them
+TORCH_PROCESS_MB = 350.0
+"""Resident MB of a training job's interpreter with torch (the validation run's MSCNN jobs peak at 359-361 MB with
+12 MB of data and activations)."""
+CUDA_CONTEXT_MB = 2500.0
+"""Host MB that a CUDA context adds to a GPU job (the training rules request ``gpu=1``; not measured here)."""
+CPU_MACS_PER_S = 2e10
+CPU_PROCESS_SECONDS = 3.5
+"""The CPU path of a training job: 2e10 multiply-accumulates per CPU-second after 3.5 s of start (the validation
+and demo runs' 84 CPU jobs of MSCNN, EUNet and MKCNN)."""
+
+
+def train_peak_mb(model: str, modality: str, samples: int, batch_size: int, distilled: bool = False) -> float:
+    """Expected peak MB of one training job on the CPU: the subject's ``samples`` (both modalities for a distilled
+    student; EMG 4 x 256 and US 4 x 1024 floats each, the store's arrays and the tensors made from them), twice
+    the activations of a training batch (activations and their gradients), the interpreter with torch."""
+    sample_floats = 4 * 256 + (4 * 1024 if distilled or modality == "US" else 0)
+    data = samples * sample_floats * 4 * 2
     activations = 2 * batch_size * ACTIVATION_MFLOATS[(model, modality)] * 1e6 * 4
-    return int(1500 + 1.5 * (data + activations) / 1e6)
+    return TORCH_PROCESS_MB + (data + activations) / 1e6
+
+
+def train_mem_mb(model: str, modality: str, layout: Layout, batch_size: int, teacher: bool = False) -> int:
+    """The request of :func:`train_peak_mb` plus a CUDA context (40 % headroom, 1 GB floor), at attempt 1."""
+    return memory_request_mb(train_peak_mb(model, modality, layout.n_samples, batch_size, teacher) + CUDA_CONTEXT_MB)
+
+
+def train_macs(model: str, modality: str, samples: int, trials: int, epochs: int, teacher: str = "") -> float:
+    """Multiply-accumulates of one training job: forward + backward (3x the forward) of every training sample
+    (``trials`` - 2 of ``trials``) per epoch plus the test forward; a distilled student (``teacher``: its
+    modality) also runs its teacher once over all samples, and trains twice when the teacher's best and final
+    checkpoints differ."""
+    train = samples * (trials - 2) / trials
+    macs = FORWARD_MMACS[(model, modality)] * 1e6 * epochs * (3 * train + (samples - train))
+    if teacher:
+        macs = 2 * macs + FORWARD_MMACS[(model, teacher)] * 1e6 * samples
+    return macs
+
+
+def train_cpu_seconds(model: str, modality: str, samples: int, trials: int, epochs: int, teacher: str = "") -> float:
+    """Expected CPU seconds of one training job on the CPU (:func:`train_macs` at :data:`CPU_MACS_PER_S`)."""
+    return CPU_PROCESS_SECONDS + train_macs(model, modality, samples, trials, epochs, teacher) / CPU_MACS_PER_S
 
 
 def train_minutes(model: str, modality: str, layout: Layout, epochs: int, gflops: float, teacher: str = "") -> int:
-    """Estimated minutes of one training job: forward + backward (3x the forward) of every training sample per
-    epoch plus the test forward, at ``gflops`` effective throughput, plus 10 ms of overhead per step; a distilled
-    student also runs its teacher once over all samples, and trains twice when the teacher's best and final
-    checkpoints differ."""
+    """Estimated minutes of one training job on a GPU: :func:`train_macs` (2 flops each) at ``gflops`` effective
+    throughput, plus 10 ms of overhead per step (32 samples), twice for a distilled student, plus 5 minutes."""
     n = layout.n_samples
     train = n * (layout.trials - 2) / layout.trials
-    macs = FORWARD_MMACS[(model, modality)] * 1e6 * epochs * (3 * train + (n - train))
-    steps = epochs * (train // 32 + (n - train) // 32 + 1)
-    if teacher:
-        macs = 2 * macs + FORWARD_MMACS[(model, teacher)] * 1e6 * n
-        steps *= 2
+    macs = train_macs(model, modality, n, layout.trials, epochs, teacher)
+    steps = epochs * (train // 32 + (n - train) // 32 + 1) * (2 if teacher else 1)
     return int(5 + (2 * macs / (gflops * 1e9) + 0.01 * steps) / 60)

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from neuromotor.convnets import plan as convnets_plan
+from neuromotor.costs import memory_request_mb, runtime_request_min
 
 STATES = {"trained": "best", "untrained": "init"}
 """State → checkpoint of the model directory."""
@@ -255,21 +256,44 @@ def subset_size(rep: Mapping, family: str, n_test: int) -> int:
     return max(1, int(round(rep["activations"]["fraction"][family] * n_test)))
 
 
-def network_memory_mb(floats: Sequence[int], n_subset: int, n_rdm: int, batch_size: int = 1000) -> int:
-    """MB of a network job: its peak (neuromotor.represent.blocks.network_peak_bytes — the test subset's layers
+PROCESS_MB = {"network": 350.0, "units": 250.0, "cka": 250.0, "sweep": 350.0}
+"""Resident MB of a job's interpreter with its libraries (torch for the network and sweep jobs; numpy, scikit-learn,
+zarr for the others): the validation run's CKA jobs peak at 338-426 MB with 120 MB of Gram matrices."""
+PROCESS_SECONDS = 2.0
+"""CPU seconds of a job's start (imports, opening the stores)."""
+GRAM_FLOPS = 2e10
+"""Sustained flop/s of the Gram-matrix products (BLAS on one core; the validation run's network and CKA jobs)."""
+UNIT_SAMPLE_SECONDS = {"auc": 1.5e-7, "svm": 1e-5}
+"""CPU seconds per unit and trajectory-time sample of the units job: every tuning design, plane height, decoding
+and the vectorised label AUCs (1.5e-7: the validation run's units jobs, 6.3-9.6 CPU-s for 20-34 million unit-samples),
+or with the original's LinearSVC per unit (``tuning.labels: svm``: about 1e-5 more, an estimate: not measured)."""
+
+
+def network_peak_mb(floats: Sequence[int], n_subset: int, n_rdm: int, batch_size: int = 1000) -> float:
+    """Expected peak MB of a network job: neuromotor.represent.blocks.network_peak_bytes (the test subset's layers
     written batch by batch, the RDM sample's layers one at a time, streamed through a temporary store above
-    blocks.STREAM_BYTES) with 30 % headroom, plus the interpreter."""
+    blocks.STREAM_BYTES) plus the interpreter."""
     from neuromotor.represent import blocks
 
-    return int(blocks.BASE_MB + 1.3 * blocks.network_peak_bytes(n_subset, n_rdm, floats, batch_size) / 1e6)
+    return PROCESS_MB["network"] + blocks.network_peak_bytes(n_subset, n_rdm, floats, batch_size) / 1e6
+
+
+def network_memory_mb(floats: Sequence[int], n_subset: int, n_rdm: int, batch_size: int = 1000) -> int:
+    """The request of :func:`network_peak_mb` (40 % headroom, 1 GB floor), at attempt 1."""
+    return memory_request_mb(network_peak_mb(floats, n_subset, n_rdm, batch_size))
+
+
+def network_seconds(floats: Sequence[int], n_subset: int, n_rdm: int) -> float:
+    """Expected CPU seconds of a network job: forward passes (about 20 flops per stored float at 2 GFLOP/s), Gram
+    matrices (2 n² p flops at :data:`GRAM_FLOPS`) and Kendall's τ (about 1 µs per RDM entry)."""
+    total = sum(floats)
+    return (PROCESS_SECONDS + 20 * total * (n_subset + n_rdm) / 2e9 + 2 * n_rdm**2 * total / GRAM_FLOPS
+            + len(floats) * n_rdm**2 * 1e-6)  # fmt: skip
 
 
 def network_runtime_min(floats: Sequence[int], n_subset: int, n_rdm: int) -> int:
-    """Forward passes (about 20 flops per stored float), Gram matrices (2 n² p flops at 2 GFLOP/s) and Kendall's τ
-    (about 1 µs per RDM entry)."""
-    total = sum(floats)
-    seconds = 20 * total * (n_subset + n_rdm) / 2e9 + 2 * n_rdm**2 * total / 2e9 + len(floats) * n_rdm**2 * 1e-6
-    return int(10 + seconds / 60)
+    """The request of :func:`network_seconds` (2x headroom, 10-minute floor), at attempt 1."""
+    return runtime_request_min(network_seconds(floats, n_subset, n_rdm))
 
 
 def _shapes(floats: Sequence[int]) -> list[tuple[float, int, int]]:
@@ -277,43 +301,63 @@ def _shapes(floats: Sequence[int]) -> list[tuple[float, int, int]]:
     return [(f / (25 * 320), 25, 320) for f in floats]
 
 
-def units_memory_mb(floats: Sequence[int], n_subset: int) -> int:
-    """MB of a units job: its peak (neuromotor.represent.blocks.units_peak_bytes — layers above
-    blocks.STREAM_BYTES read from the store by channel and sample blocks) with 30 % headroom, plus the
-    interpreter."""
+def units_peak_mb(floats: Sequence[int], n_subset: int) -> float:
+    """Expected peak MB of a units job: neuromotor.represent.blocks.units_peak_bytes (layers above
+    blocks.STREAM_BYTES read from the store by channel and sample blocks) plus the interpreter."""
     from neuromotor.represent import blocks
 
-    return int(blocks.BASE_MB + 1.3 * blocks.units_peak_bytes(n_subset, _shapes(floats)) / 1e6)
+    return PROCESS_MB["units"] + blocks.units_peak_bytes(n_subset, _shapes(floats)) / 1e6
+
+
+def units_memory_mb(floats: Sequence[int], n_subset: int) -> int:
+    """The request of :func:`units_peak_mb` (40 % headroom, 1 GB floor), at attempt 1."""
+    return memory_request_mb(units_peak_mb(floats, n_subset))
+
+
+def units_seconds(floats: Sequence[int], n_subset: int, labels: str) -> float:
+    """Expected CPU seconds of a units job: :data:`UNIT_SAMPLE_SECONDS` per unit and trajectory-time sample (the
+    label tuning ``labels``: auc or svm) and tSNE (about 1 ms per trajectory and layer)."""
+    unit_samples = n_subset * sum(floats)
+    per_sample = UNIT_SAMPLE_SECONDS["auc"] + (UNIT_SAMPLE_SECONDS["svm"] if labels == "svm" else 0.0)
+    return PROCESS_SECONDS + unit_samples * per_sample + 1e-3 * n_subset * len(floats)
 
 
 def units_runtime_min(floats: Sequence[int], n_subset: int, labels: str) -> int:
-    """Tuning of every unit-sample (about 5 µs per unit and trajectory-time sample for all designs, plane heights,
-    decoding and label AUCs; the label SVM about 10 µs more), and tSNE (about 20 ms per trajectory and layer)."""
-    unit_samples = n_subset * sum(floats)
-    per_sample = 5e-6 + (1e-5 if labels == "svm" else 0.0)
-    seconds = unit_samples * per_sample + 0.02 * n_subset * len(floats)
-    return int(10 + seconds / 60)
+    """The request of :func:`units_seconds` (2x headroom, 10-minute floor), at attempt 1."""
+    return runtime_request_min(units_seconds(floats, n_subset, labels))
+
+
+def cka_peak_mb(floats: Sequence[int], n_subset: int, n_states: int) -> float:
+    """Expected peak MB of a CKA job: the normalised n × n Gram of every layer of every compared state, the layers
+    read block by block (neuromotor.represent.blocks.cka_peak_bytes), plus the interpreter."""
+    from neuromotor.represent import blocks
+
+    return PROCESS_MB["cka"] + blocks.cka_peak_bytes(n_subset, n_states * len(floats), max(floats)) / 1e6
 
 
 def cka_memory_mb(floats: Sequence[int], n_subset: int, n_states: int) -> int:
-    """MB of a CKA job: the normalised n × n Gram of every layer of every compared state, the layers read block
-    by block (neuromotor.represent.blocks.cka_peak_bytes), with 30 % headroom, plus the interpreter."""
-    from neuromotor.represent import blocks
-
-    return int(blocks.BASE_MB + 1.3 * blocks.cka_peak_bytes(n_subset, n_states * len(floats), max(floats)) / 1e6)
+    """The request of :func:`cka_peak_mb` (40 % headroom, 1 GB floor), at attempt 1."""
+    return memory_request_mb(cka_peak_mb(floats, n_subset, n_states))
 
 
 def sweep_memory_mb(floats: Sequence[int], n_subset: int, batch_size: int) -> int:
-    """MB of a sweep job (the twins' layers one at a time, neuromotor.represent.blocks.sweep_peak_bytes), with
-    30 % headroom, plus the interpreter."""
+    """The request (40 % headroom, 1 GB floor) of a sweep job's peak (the twins' layers one at a time,
+    neuromotor.represent.blocks.sweep_peak_bytes) plus the interpreter; not yet measured."""
     from neuromotor.represent import blocks
 
-    return int(blocks.BASE_MB + 1.3 * blocks.sweep_peak_bytes(n_subset, floats, batch_size) / 1e6)
+    return memory_request_mb(PROCESS_MB["sweep"] + blocks.sweep_peak_bytes(n_subset, floats, batch_size) / 1e6)
+
+
+def cka_seconds(floats: Sequence[int], n_subset: int, n_states: int) -> float:
+    """Expected CPU seconds of a CKA job: each state's Gram matrices (2 n² p flops at :data:`GRAM_FLOPS`) and the
+    (states x layers)² comparisons (n² each at 1 GFLOP/s)."""
+    return (PROCESS_SECONDS + n_states * 2 * n_subset**2 * sum(floats) / GRAM_FLOPS
+            + n_states**2 * len(floats) ** 2 * n_subset**2 / 1e9)  # fmt: skip
 
 
 def cka_runtime_min(floats: Sequence[int], n_subset: int, n_states: int) -> int:
-    seconds = n_states * 2 * n_subset**2 * sum(floats) / 2e9 + n_states**2 * len(floats) ** 2 * n_subset**2 / 1e9
-    return int(10 + seconds / 60)
+    """The request of :func:`cka_seconds` (2x headroom, 10-minute floor), at attempt 1."""
+    return runtime_request_min(cka_seconds(floats, n_subset, n_states))
 
 
 # ---- inputs and resources of the jobs (rules/representations.smk) ---------------------------------------------
