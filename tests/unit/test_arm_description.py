@@ -1,5 +1,5 @@
 """Arm models as data (neuromotor.pcrt.arm_model) and the successor's chain in neuromotor.pcrt.kinematics
-(Marin Vargas et al. 2024, PCR-data-generation/pcr_data_utils.py)."""
+(Marin Vargas et al. 2024, pcr_data_utils.py (DeepDraw, PCR-data-generation))."""
 
 from pathlib import Path
 

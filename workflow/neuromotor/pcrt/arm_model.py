@@ -6,7 +6,7 @@ Two chains are known (:data:`neuromotor.pcrt.kinematics.CHAINS`), each with the 
 - ``deepdraw`` (Sandbrink et al. 2023): the human 2-link arm, 33 / 26 cm, the 25 muscles of MoBL-ARMS in the
   order of the paper; the coordinates ``elv_angle, shoulder_elv, shoulder_rot, elbow_flexion``. Its description
   is built in (:data:`DEEPDRAW_ARM`), so the default run reads no model file to know it.
-- ``successor`` (Marin Vargas et al. 2024, ``PCR-data-generation/pcr_data_utils.py``): a scaled macaque arm; every
+- ``successor`` (Marin Vargas et al. 2024, ``pcr_data_utils.py (DeepDraw, PCR-data-generation)``): a scaled macaque arm; every
   muscle of the model, in model order; the chain joints ``shoulder_flexion, shoulder_adduction, shoulder_rotation,
   elbow_flexion`` drive the model coordinates of the same names, adduction with its sign flipped (the original's
   ``sign_axis``); the link lengths are the distances between the model's shoulder, elbow and hand markers

@@ -1,5 +1,5 @@
 """Forward and inverse kinematics of the 2-link, 4-DoF arms of the PCRT (Sandbrink et al. 2023, Methods; Marin
-Vargas et al. 2024, ``PCR-data-generation/pcr_data_utils.py``).
+Vargas et al. 2024, ``pcr_data_utils.py (DeepDraw, PCR-data-generation)``).
 
 Frames and units: positions in cm; the *shoulder frame* has the arm hanging along -y at zero angles; the *world
 frame* (X forward, Y left, Z up, origin at the shoulder) is ``world = WORLD_FROM_SHOULDER @ shoulder``.
