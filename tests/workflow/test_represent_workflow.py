@@ -41,6 +41,7 @@ CONFIG = merge(
     },
 )
 STATES = [(t, f, s) for t in ("art", "tdt") for f in ("S", "LSTM") for s in ("trained", "untrained")]
+POLAR = [f"art_{family}_seed1_trained.png" for family in ("S", "LSTM")]  # the first task's trained networks
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +53,7 @@ def represent_run(tiny_run, tmp_path_factory) -> Workflow:
     assert {rule: n for rule, n in planned.items() if rule.startswith("representations")} == {
         "representations_inputs": 1, "representations_network": 8, "representations_units": 8,
         "representations_cka": 2, "representations_sweep_cka": 2, "representations_summary": 1,
-        "representations_figures": 1, "representations": 1,
+        "representations_figures": 1, "representations_polar": 2, "representations": 1,
     }  # fmt: skip
     workflow.run("representations")
     return workflow
@@ -93,6 +94,8 @@ def test_outputs_logs_and_benchmarks(represent_run):
     assert all(np.isclose(r["cka"], 1.0) for r in sweep if r["layer"] == 0)
     for name in FIGURES:
         assert (results / "figures" / f"{name}.png").stat().st_size > 5000, name
+    for name in POLAR:
+        assert (results / "figures/polar_tuning" / name).stat().st_size > 5000, name
     assert not list(results.rglob(".*.partial"))
 
 
@@ -103,16 +106,19 @@ def test_second_run_has_nothing_to_do(represent_run):
 @pytest.mark.parametrize(
     "change, expected",
     [
-        ({"representations": {"figures": {"plane": "vertall"}}}, {"representations_figures": 1}),
+        ({"representations": {"figures": {"plane": "vertall"}}},
+         {"representations_figures": 1, "representations_polar": 2}),  # fmt: skip
         (
             {"representations": {"tuning": {"threshold": 0.3}}},
-            {"representations_units": 8, "representations_summary": 1, "representations_figures": 1},
+            {"representations_units": 8, "representations_summary": 1, "representations_figures": 1,
+             "representations_polar": 2},
         ),
         ({"representations": {"cka": {"cca": False}}},
          {"representations_cka": 2, "representations_summary": 1, "representations_figures": 1}),  # fmt: skip
         ({"representations": {"pd": {"ci_level": 0.95}}}, {"representations_summary": 1, "representations_figures": 1}),
         ({"representations": {"pd": {"bins": 12}}},
-         {"representations_units": 8, "representations_summary": 1, "representations_figures": 1}),  # fmt: skip
+         {"representations_units": 8, "representations_summary": 1, "representations_figures": 1,
+          "representations_polar": 2}),  # fmt: skip
     ],
 )
 def test_changing_one_parameter_reruns_only_its_dependents(represent_run, change, expected):
@@ -127,7 +133,8 @@ def test_changing_one_parameter_reruns_only_its_dependents(represent_run, change
 def test_report_holds_the_figures(represent_run):
     represent_run.run("representations", "--report", "report.html")
     html = (represent_run.path / "report.html").read_text(errors="replace")
-    for name in (*(f"{name}.png" for name in FIGURES), "DeepDraw (Sandbrink et al. 2023)", "Fig. 4", "Fig. 7"):
+    for name in (*(f"{name}.png" for name in FIGURES), *POLAR, "DeepDraw (Sandbrink et al. 2023)", "Fig. 4", "Fig. 5",
+                 "Fig. 7"):
         assert name in html
 
 
