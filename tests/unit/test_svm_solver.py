@@ -8,12 +8,16 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.svm import LinearSVC
 
 from neuromotor.svm.solver import (
+    DenseQ,
+    FactorQ,
     FeatureGram,
     GramMatrix,
     dual_to_primal,
     gram_matrix,
     liblinear_path,
+    kkt_violation,
     projected_gradient,
+    scaled_kkt,
     solve_box_qp,
     solve_box_qp_working_set,
     svm_path,
@@ -151,14 +155,18 @@ def test_working_set_path_is_certified_and_equals_the_whole_problem_solution():
     assert np.linalg.cond(K + 1.0) > 1e8  # the conditioning of the real inputs
     whole = svm_path(GramMatrix(K), y, C_GRID, working_set_from=None)
     parts = svm_path(FeatureGram(X), y, C_GRID, working_set_from=50)
-    assert whole.converged.all() and parts.converged.all() and (parts.kkt <= 1e-6).all()
+    assert whole.converged.all() and parts.converged.all()
+    # each fit is certified absolutely (float64 KKT <= 1e-6) or by the scale-aware test (uncentred features ~90)
+    assert np.all((parts.kkt <= 1e-6) == (parts.certificate == "absolute"))
+    assert np.all((parts.certificate == "scaled") <= (parts.kkt_extended <= np.maximum(1e-6, parts.resolution)))
     Q = np.outer(y, y) * (K + 1.0)
     for k, C in enumerate(C_GRID):
         alpha = parts.alpha[k]
         assert np.all((alpha >= 0) & (alpha <= C))
         w, b = dual_to_primal(X, y, alpha)
         margins = y * (X @ w + b)  # the certificate in margin units, from the primal solution
-        assert np.abs(projected_gradient(alpha, margins - 1, C)).max() <= 1e-6
+        tolerance = 1e-6 if parts.certificate[k] == "absolute" else 2 * max(1e-6, parts.resolution[k])
+        assert np.abs(projected_gradient(alpha, margins - 1, C)).max() <= tolerance
         objective = [0.5 * a @ Q @ a - a.sum() for a in (alpha, whole.alpha[k])]
         assert abs(objective[0] - objective[1]) <= 1e-6 * max(1.0, abs(objective[1]))
         w_whole, b_whole = dual_to_primal(X, y, whole.alpha[k])
@@ -177,3 +185,81 @@ def test_working_set_solver_with_small_blocks_and_an_uncertifiable_cap():
     assert abs(objective[0] - objective[1]) <= 1e-6 * abs(objective[1])
     capped = solve_box_qp_working_set(Q, np.ones(len(y)), 10.0, block=20, max_iter=1)
     assert not capped.converged and capped.kkt > 1e-6
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the scale-aware certificate
+
+
+def well_scaled_problem(n=300, d=5, seed=0):
+    """A planted well-scaled SVM dual: standard normal features, classes shifted apart, Q = Z Z' with Z = y [X, 1]."""
+    rng = np.random.default_rng(seed)
+    y = np.where(rng.random(n) < 0.5, 1.0, -1.0)
+    X = rng.standard_normal((n, d)) + 0.8 * y[:, None]
+    Z = y[:, None] * np.hstack([X, np.ones((n, 1))])
+    return Z, Z @ Z.T
+
+
+def test_a_planted_well_scaled_problem_certifies_and_the_tolerance_is_the_absolute_one():
+    Z, Q = well_scaled_problem()
+    C = 1.0
+    result = solve_box_qp(Q, np.ones(len(Q)), C, tol=1e-9)
+    assert result.converged and result.kkt <= 1e-9
+    for op in (Q, DenseQ(Q), FactorQ(Z)):
+        kkt_extended, resolution, certified = scaled_kkt(op, np.ones(len(Q)), result.alpha, C)
+        assert certified and kkt_extended <= 1e-9
+        assert resolution < 1e-12  # rho_i << tol: max(tol, rho_i) = tol, the absolute test
+        assert abs(kkt_extended - result.kkt) <= 1e-12  # float64 and extended gradients agree here
+
+
+def test_a_perturbed_solution_is_not_certified():
+    Z, Q = well_scaled_problem(seed=1)
+    C = 1.0
+    alpha = solve_box_qp(Q, np.ones(len(Q)), C, tol=1e-9).alpha
+    free = np.flatnonzero((alpha > 0) & (alpha < C))
+    assert free.size > 0
+    perturbed = alpha.copy()
+    perturbed[free[0]] = np.clip(perturbed[free[0]] + 1e-3, 0.0, C)
+    kkt_extended, resolution, certified = scaled_kkt(FactorQ(Z), np.ones(len(Q)), perturbed, C)
+    assert not certified and kkt_extended > 1e-6 and resolution < 1e-12
+
+
+def test_on_well_scaled_data_the_scaled_and_absolute_certificates_agree():
+    Z, Q = well_scaled_problem(seed=2)
+    rng = np.random.default_rng(3)
+    C = 1.0
+    optimum = solve_box_qp(Q, np.ones(len(Q)), C, tol=1e-10).alpha
+    for size in (1e-12, 1e-10, 1e-8, 1e-6, 1e-4, 1e-2):  # points at every distance from the optimum
+        alpha = np.clip(optimum + size * rng.standard_normal(len(Q)), 0.0, C)
+        absolute = kkt_violation(alpha, Q @ alpha - 1.0, C)
+        kkt_extended, resolution, certified = scaled_kkt(Q, np.ones(len(Q)), alpha, C)
+        assert resolution < 1e-6 and abs(kkt_extended - absolute) <= 1e-12
+        assert certified == (absolute <= 1e-6)
+
+
+def test_the_factor_form_bounds_the_dense_resolution_and_agrees_on_the_gradient():
+    """Uncentred features (all of one sign, like the raw joint angles): |Z||Z|' = |Q|, so the bound is exact."""
+    rng = np.random.default_rng(4)
+    n = 200
+    y = np.where(rng.random(n) < 0.5, 1.0, -1.0)
+    X = 3000.0 + 50.0 * rng.standard_normal((n, 8)) + 5.0 * y[:, None]
+    Z = y[:, None] * np.hstack([X, np.ones((n, 1))])
+    Q = Z @ Z.T
+    alpha = rng.uniform(0.0, 40.0, n)
+    alpha[:50] = 0.0
+    dense, factor = DenseQ(Q), FactorQ(Z)
+    free = np.where((alpha > 0) & (alpha < 20.0), alpha, 0.0)
+    np.testing.assert_allclose(factor.abs_times(free), dense.abs_times(free), rtol=1e-12)
+    exact = Z.astype(np.longdouble) @ (Z.astype(np.longdouble).T @ alpha.astype(np.longdouble))
+    assert np.max(np.abs(factor.matvec_extended(alpha) - exact) / np.abs(exact)) < 1e-17
+    _, resolution, _ = scaled_kkt(factor, np.ones(n), np.clip(alpha, 0.0, 20.0), 20.0)
+    assert resolution > 1e-6  # this scale is coarser than the absolute tolerance: the scaled test is looser
+
+
+def test_the_working_set_solver_reports_its_certificate():
+    X, y = smooth_pair(n=200, seed=1)
+    Q = np.outer(y, y) * (gram_matrix(X) + 1.0)
+    capped = solve_box_qp_working_set(Q, np.ones(len(y)), 10.0, block=20, max_iter=1)
+    assert not capped.converged and capped.certificate == "none" and capped.kkt > 1e-6
+    absolute_only = solve_box_qp_working_set(Q, np.ones(len(y)), 10.0, block=20, scaled=False)
+    assert absolute_only.converged and absolute_only.certificate == "absolute" and absolute_only.kkt <= 1e-6

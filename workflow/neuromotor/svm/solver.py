@@ -33,6 +33,18 @@ The C grid is solved from the largest C down (:func:`svm_path`): a solution whos
 next smaller C is optimal for that C as well (the hard-margin regime, which the unscaled inputs reach for most of
 the grid), so those grid points cost nothing.
 
+The certificate. A fit is certified when the largest projected gradient of the dual (margin units, the quantity
+liblinear's ``tol`` bounds) is at most ``tol`` = 1e-6 (``certificate = "absolute"``). On raw features of large scale
+(joints: |x| up to 3,700, Q_ii up to 1.4e7) that is finer than float64 dual coefficients represent at large C: one
+unit in the last place of the free coefficients moves the gradient by more than 1e-6 (docs/performance.md, "Why
+joints is not certified"). The working-set path (:func:`solve_box_qp_working_set`, problems of more than
+:data:`WORKING_SET_FROM` variables) therefore also accepts the scale-aware certificate of :func:`scaled_kkt`
+(``certificate = "scaled"``): the gradient recomputed in extended precision (``np.longdouble``) satisfies, for every
+i, ``|projected gradient_i| <= max(tol, rho_i)`` with ``rho_i = u sum_{j free} |Q_ij| alpha_j`` (u = 2^-53): rho_i
+bounds how far the exact optimum's gradient moves when its free coefficients are rounded to float64, so no float64
+vector is guaranteed closer. Where rho_i <= tol (well-scaled problems) the two certificates are the same test.
+The absolute float64 KKT stays the reported ``kkt``; a fit neither certificate accepts has ``converged = False``.
+
 Everything is float64 and sequential per problem, so results do not depend on which other problems share a job.
 :func:`liblinear_path` is the original procedure (a loop of LinearSVC fits) with the same outputs.
 """
@@ -56,15 +68,27 @@ _STEPS = 0.7 ** np.arange(30.0)
 """Step lengths tried along the projected Newton arc (down to 2e-5; finer ones are added when a bound is near)."""
 
 
+UNIT_ROUNDOFF = float(np.finfo(np.float64).eps) / 2
+"""u = 2^-53: the largest relative rounding error of one float64 operation (round to nearest)."""
+
+CERTIFICATES = ("absolute", "scaled", "none")
+"""How a fit was certified: float64 KKT <= tol; the scale-aware test of :func:`scaled_kkt`; not certified."""
+
+
 @dataclass(frozen=True)
 class BoxQPResult:
     """Solution of :func:`solve_box_qp`: ``alpha`` (n,), ``iterations`` (interior-point and projected Newton),
-    final ``kkt`` (largest projected gradient) and whether it ``converged`` (kkt <= tol)."""
+    final ``kkt`` (largest projected gradient, float64) and whether it ``converged`` (certified). ``certificate``
+    names the test that certified it (:data:`CERTIFICATES`); ``kkt_extended`` (the KKT violation with the gradient
+    in extended precision) and ``resolution`` (max_i rho_i of :func:`scaled_kkt`) are NaN where not evaluated."""
 
     alpha: np.ndarray
     iterations: int
     kkt: float
     converged: bool
+    certificate: str = "absolute"
+    kkt_extended: float = float("nan")
+    resolution: float = float("nan")
 
 
 def projected_gradient(alpha: np.ndarray, grad: np.ndarray, upper: float) -> np.ndarray:
@@ -114,6 +138,20 @@ class DenseQ:
     def mean_diagonal(self) -> float:
         return float(np.mean(np.diag(self.Q))) if self.n else 0.0
 
+    def abs_diagonal(self) -> np.ndarray:
+        """|Q_ii| (n,)."""
+        return np.abs(np.diag(self.Q)).copy()
+
+    def abs_times(self, v: np.ndarray) -> np.ndarray:
+        """|Q| v (n,) for v >= 0, in row blocks."""
+        return np.concatenate([np.abs(self.Q[rows]) @ v for rows in _row_blocks(self.n)] or [np.zeros(0)])
+
+    def matvec_extended(self, v: np.ndarray) -> np.ndarray:
+        """Q v (n,) accumulated in np.longdouble, in row blocks."""
+        v = np.asarray(v, dtype=np.longdouble)
+        parts = [self.Q[rows].astype(np.longdouble) @ v for rows in _row_blocks(self.n)]
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.longdouble)
+
     def newton_solver(self, scale: float, d: np.ndarray):
         """A solver of (scale Q + diag(d)) x = r (Cholesky), or None when it does not factorise."""
         M = scale * self.Q
@@ -142,6 +180,24 @@ class FactorQ:
     def mean_diagonal(self) -> float:
         return float(np.einsum("ij,ij->", self.Z, self.Z)) / max(self.n, 1)
 
+    def abs_diagonal(self) -> np.ndarray:
+        """Q_ii = |z_i|^2 (n,)."""
+        return np.einsum("ij,ij->i", self.Z, self.Z)
+
+    def abs_times(self, v: np.ndarray) -> np.ndarray:
+        """|Z| (|Z|' v) (n,) for v >= 0: an upper bound of |Q| v (entrywise |z_i.z_j| <= |z_i|.|z_j|), O(n r)."""
+        inner = sum((np.abs(self.Z[rows]).T @ v[rows] for rows in _row_blocks(self.n)), np.zeros(self.Z.shape[1]))
+        return np.concatenate([np.abs(self.Z[rows]) @ inner for rows in _row_blocks(self.n)] or [np.zeros(0)])
+
+    def matvec_extended(self, v: np.ndarray) -> np.ndarray:
+        """Z (Z' v) (n,) accumulated in np.longdouble (Z' v kept in extended precision), in row blocks."""
+        v = np.asarray(v, dtype=np.longdouble)
+        inner = np.zeros(self.Z.shape[1], dtype=np.longdouble)
+        for rows in _row_blocks(self.n):
+            inner += self.Z[rows].astype(np.longdouble).T @ v[rows]
+        parts = [self.Z[rows].astype(np.longdouble) @ inner for rows in _row_blocks(self.n)]
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.longdouble)
+
     def newton_solver(self, scale: float, d: np.ndarray):
         """A solver of (scale Z Z' + diag(d)) x = r by the Woodbury identity (an r x r Cholesky), or None."""
         Z = np.sqrt(scale) * self.Z
@@ -152,6 +208,11 @@ class FactorQ:
         if info != 0:
             return None
         return lambda rhs: inverse * rhs - inverse * (Z @ dpotrs(factor, Z.T @ (inverse * rhs), lower=1)[0])
+
+
+def _row_blocks(n: int, size: int = 1024) -> list[slice]:
+    """Consecutive row ranges of at most ``size`` rows covering 0..n (bounded temporary memory)."""
+    return [slice(start, min(start + size, n)) for start in range(0, n, size)]
 
 
 def _as_operator(Q) -> DenseQ | FactorQ:
@@ -172,6 +233,33 @@ def _box_qp_problem(caller: str, Q, p, upper: float) -> tuple[DenseQ | FactorQ, 
 def kkt_violation(alpha: np.ndarray, grad: np.ndarray, upper: float) -> float:
     """The certificate: the largest projected gradient (0 for no variables); ``grad`` = Q alpha - p (margin units)."""
     return float(np.max(np.abs(projected_gradient(alpha, grad, upper)), initial=0.0))
+
+
+def scaled_kkt(Q, p: np.ndarray, alpha: np.ndarray, upper: float, tol: float = 1e-6) -> tuple[float, float, bool]:
+    """The scale-aware certificate of a dual point: (kkt_extended, resolution, certified).
+
+    ``Q``: (n, n) array, :class:`DenseQ` or :class:`FactorQ`; ``p`` (n,); ``alpha`` (n,) in [0, upper].
+    The gradient ``Q alpha - p`` is accumulated in ``np.longdouble`` (its own rounding error is about 2^-11 of the
+    float64 evaluation's); ``kkt_extended`` is the largest projected gradient from it (margin units). The tolerance
+    of variable i is ``max(tol, rho_i)``, ``rho_i = u sum_{j free} |Q_ij| alpha_j`` (u = 2^-53; with a
+    :class:`FactorQ`, |Q| is bounded by |Z||Z|', exact where a row's products have one sign, as for uncentred
+    features): variables at a bound are exact in float64, and rounding the free coefficients of the exact optimum
+    to float64 moves gradient i by at most rho_i, so a float64 point cannot be asked to be closer.
+    ``resolution`` = max_i rho_i; ``certified``: every variable within its tolerance. Where every rho_i <= tol the
+    test is the absolute one (KKT <= tol), on the extended-precision gradient.
+    """
+    op, p = _box_qp_problem("scaled_kkt", Q, p, upper)
+    alpha = np.asarray(alpha, dtype=np.float64)
+    if len(alpha) != op.n:
+        raise ValueError(f"scaled_kkt: alpha has {len(alpha)} variables, Q covers {op.n}")
+    if op.n == 0:
+        return 0.0, 0.0, True
+    free = (alpha > 0) & (alpha < upper)
+    rho = UNIT_ROUNDOFF * op.abs_times(np.where(free, alpha, 0.0))
+    grad = op.matvec_extended(alpha) - np.asarray(p, dtype=np.longdouble)
+    violation = np.abs(projected_gradient(alpha, grad, upper)).astype(np.float64)
+    certified = bool(np.all(violation <= np.maximum(tol, rho)))
+    return float(violation.max()), float(rho.max()), certified
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -320,7 +408,7 @@ def solve_box_qp(
         grad = grad + q_steps[best]
         if iteration % 20 == 19:  # refresh the running gradient against rounding drift
             grad = op.matvec(alpha) - p
-    return BoxQPResult(alpha, start_iterations + iteration, kkt, False)
+    return BoxQPResult(alpha, start_iterations + iteration, kkt, False, "none")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -350,6 +438,7 @@ def solve_box_qp_working_set(
     max_iter: int = 300,
     ridge: float = 1e-12,
     block: int = 1000,
+    scaled: bool = True,
 ) -> BoxQPResult:
     """:func:`solve_box_qp` for many variables: exact solves on a working set, until every variable is certified.
 
@@ -364,17 +453,25 @@ def solve_box_qp_working_set(
     measured on these problems (docs/performance.md, "SVM at paper size") are far slower or fail to certify.
 
     ``max_iter`` bounds the outer iterations and each subproblem's projected Newton iterations; the reported
-    ``iterations`` are the subproblems' Newton iterations summed.
+    ``iterations`` are the subproblems' Newton iterations summed. With ``scaled`` (default), a point whose float64
+    KKT exceeds ``tol`` is also tested by :func:`scaled_kkt` once every float64 projected gradient is within twice
+    its scale-aware tolerance, and the method stops when that certifies it (``certificate = "scaled"``).
     """
     op, p = _box_qp_problem("solve_box_qp_working_set", Q, p, upper)
     n = len(p)
     alpha = np.zeros(n) if alpha0 is None else np.clip(np.asarray(alpha0, dtype=np.float64), 0.0, upper)
     grad = op.matvec(alpha) - p
     iterations, kkt = 0, np.inf
+    tested = (float("nan"), float("nan"))
+    norms = np.sqrt(op.abs_diagonal()) if scaled else None  # |z_i|: a cheap bound of rho before computing it
     for _ in range(max_iter):
         kkt = kkt_violation(alpha, grad, upper)
         if kkt <= tol:
             return BoxQPResult(alpha, iterations, kkt, True)
+        if scaled:
+            certified, tested = _scaled_stop(op, p, alpha, grad, upper, tol, norms=norms)
+            if certified:
+                return BoxQPResult(alpha, iterations, kkt, True, "scaled", *tested)
         W = _working_set(alpha, grad, upper, tol, block)
         Q_W = op.block(W)
         p_W = -(grad[W] - Q_W @ alpha[W])  # the linear term with every variable outside W fixed
@@ -388,7 +485,31 @@ def solve_box_qp_working_set(
         alpha[W] = result.alpha
         grad = op.matvec(alpha) - p if isinstance(op, FactorQ) else grad + op.columns(W) @ step
     kkt = kkt_violation(alpha, grad, upper)
-    return BoxQPResult(alpha, iterations, kkt, kkt <= tol)
+    if kkt <= tol:
+        return BoxQPResult(alpha, iterations, kkt, True)
+    if scaled:
+        certified, tested = _scaled_stop(op, p, alpha, grad, upper, tol, always=True)
+        if certified:
+            return BoxQPResult(alpha, iterations, kkt, True, "scaled", *tested)
+    return BoxQPResult(alpha, iterations, kkt, False, "none", *tested)
+
+
+def _scaled_stop(op, p, alpha, grad, upper, tol, always: bool = False, norms=None) -> tuple[bool, tuple[float, float]]:
+    """(certified, (kkt_extended, resolution)) by :func:`scaled_kkt`, evaluated only when the float64 projected
+    gradient is within twice the scale-aware tolerance everywhere (or ``always``); NaNs where not evaluated.
+    ``norms`` (n,) = sqrt(|Q_ii|) skip the O(n D) evaluation of rho when even its bound
+    rho_i <= u norms_i sum_{j free} norms_j alpha_j (Cauchy-Schwarz) cannot reach the float64 KKT."""
+    free = (alpha > 0) & (alpha < upper)
+    kkt = kkt_violation(alpha, grad, upper)
+    if not always and norms is not None:
+        bound = UNIT_ROUNDOFF * float(norms.max(initial=0.0)) * float(norms[free] @ alpha[free])
+        if kkt > 2 * max(tol, bound):
+            return False, (float("nan"), float("nan"))
+    rho = UNIT_ROUNDOFF * op.abs_times(np.where(free, alpha, 0.0))
+    if not always and np.any(np.abs(projected_gradient(alpha, grad, upper)) > 2 * np.maximum(tol, rho)):
+        return False, (float("nan"), float(rho.max(initial=0.0)))
+    kkt_extended, resolution, certified = scaled_kkt(op, p, alpha, upper, tol)
+    return certified, (kkt_extended, resolution)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -438,13 +559,18 @@ def gram_matrix(X: np.ndarray) -> np.ndarray:
 @dataclass(frozen=True)
 class SVMPath:
     """Dual solutions along a C grid: ``alpha`` (n_C, n), solver ``iterations`` (n_C,) (0 where the next larger C's
-    solution was already optimal), ``kkt`` (n_C,) and ``converged`` (n_C,)."""
+    solution was already optimal), ``kkt`` (n_C,, float64 absolute) and ``converged`` (n_C,); per C also the
+    ``certificate`` that holds (:data:`CERTIFICATES`), ``kkt_extended`` and ``resolution`` (see
+    :class:`BoxQPResult`; NaN where not evaluated)."""
 
     Cs: np.ndarray
     alpha: np.ndarray
     iterations: np.ndarray
     kkt: np.ndarray
     converged: np.ndarray
+    certificate: np.ndarray
+    kkt_extended: np.ndarray
+    resolution: np.ndarray
 
 
 def _signs(y) -> np.ndarray:
@@ -492,6 +618,9 @@ def svm_path(
     iterations = np.zeros(len(Cs), dtype=np.int64)
     kkt = np.zeros(len(Cs))
     converged = np.zeros(len(Cs), dtype=bool)
+    certificate = np.full(len(Cs), "none", dtype=object)
+    kkt_extended = np.full(len(Cs), np.nan)
+    resolution = np.full(len(Cs), np.nan)
     alpha = np.zeros(n)
     previous = None
     for k in range(len(Cs) - 1, -1, -1):
@@ -499,6 +628,8 @@ def svm_path(
         if previous is not None and converged[previous] and np.max(alpha, initial=0.0) < C:
             # every coefficient is below this C: the KKT conditions hold unchanged
             alphas[k], kkt[k], converged[k] = alpha, kkt[previous], True
+            certificate[k], kkt_extended[k], resolution[k] = (
+                certificate[previous], kkt_extended[previous], resolution[previous])
             continue
         if large:  # warm start from the larger C's solution, clipped into the new box
             result = solve_box_qp_working_set(Q, np.ones(n), C, np.minimum(alpha, C), tol=tol, max_iter=max_iter)
@@ -506,8 +637,10 @@ def svm_path(
             result = solve_box_qp(Q, np.ones(n), C, tol=tol, max_iter=max_iter)
         alpha = result.alpha
         alphas[k], iterations[k], kkt[k], converged[k] = alpha, result.iterations, result.kkt, result.converged
+        certificate[k] = result.certificate if result.converged else "none"
+        kkt_extended[k], resolution[k] = result.kkt_extended, result.resolution
         previous = k
-    return SVMPath(Cs, alphas, iterations, kkt, converged)
+    return SVMPath(Cs, alphas, iterations, kkt, converged, certificate.astype(str), kkt_extended, resolution)
 
 
 def dual_to_primal(X_fit: np.ndarray, y: np.ndarray, alpha: np.ndarray, intercept_scaling: float = 1.0):
