@@ -45,11 +45,7 @@ def load_inputs(dataset: str | Path, split: str, input_key: str = "spindle_info"
 
     ``input_key``: ``spindle_info`` (C = 2: length, velocity) or ``spindle_firing`` (C = 1).
     """
-    if input_key not in INPUT_CHANNELS:
-        raise ValueError(f"input_key must be one of {tuple(INPUT_CHANNELS)}, got {input_key!r}")
-    channels = INPUT_CHANNELS[input_key]
-    tail = (N_MUSCLES, N_TIME, 2) if channels == 2 else (N_MUSCLES, N_TIME)
-    array = _array(dataset, split, input_key, tail)
+    array, channels = _input_array(dataset, split, input_key)
     n = array.shape[0]
     out = np.empty((n, channels, N_MUSCLES, N_TIME), dtype=np.float32)
     for start in range(0, n, block):
@@ -144,10 +140,18 @@ def load_task_data(
     return TaskData(x[:cut], y[:cut], x[cut:], y[cut:], test_x, test_y)
 
 
-def _split_length(dataset: str | Path, split: str, input_key: str) -> int:
+def _input_array(dataset: str | Path, split: str, input_key: str):
+    """The stored input array of one split, its trailing shape checked: ((n, 25, 320, 2) for ``spindle_info``,
+    (n, 25, 320) for ``spindle_firing``), and the number of network input channels (2 or 1)."""
+    if input_key not in INPUT_CHANNELS:
+        raise ValueError(f"input_key must be one of {tuple(INPUT_CHANNELS)}, got {input_key!r}")
     channels = INPUT_CHANNELS[input_key]
     tail = (N_MUSCLES, N_TIME, 2) if channels == 2 else (N_MUSCLES, N_TIME)
-    return int(_array(dataset, split, input_key, tail).shape[0])
+    return _array(dataset, split, input_key, tail), channels
+
+
+def _split_length(dataset: str | Path, split: str, input_key: str) -> int:
+    return int(_input_array(dataset, split, input_key)[0].shape[0])
 
 
 def input_bytes(dataset: str | Path, input_key: str) -> int:
@@ -162,11 +166,7 @@ def load_input_tensor(dataset: str | Path, split: str, input_key: str, device, m
     tensor lies on a GPU. Same values as ``torch.as_tensor(load_inputs(...))``."""
     import torch
 
-    if input_key not in INPUT_CHANNELS:
-        raise ValueError(f"input_key must be one of {tuple(INPUT_CHANNELS)}, got {input_key!r}")
-    channels = INPUT_CHANNELS[input_key]
-    tail = (N_MUSCLES, N_TIME, 2) if channels == 2 else (N_MUSCLES, N_TIME)
-    array = _array(dataset, split, input_key, tail)
+    array, channels = _input_array(dataset, split, input_key)
     n = array.shape[0]
     out = torch.empty((n, channels, N_MUSCLES, N_TIME), dtype=torch.float32, device=device,
                       memory_format=memory_format or torch.contiguous_format)  # fmt: skip

@@ -591,16 +591,7 @@ def plot_surrogate_validation(report: Mapping, out_png: str | Path) -> None:
         ax.grid(True, axis="y", color="0.92", linewidth=0.6, which="both")
         ax.set_axisbelow(True)
         ax.legend(fontsize=8, frameon=False, loc="upper right")
-    axes[-1].set_xticks(positions)
-    axes[-1].set_xticklabels(names, rotation=60, ha="right", fontsize=8)
-    for tick, ok in zip(axes[-1].get_xticklabels(), passed):
-        if not ok:
-            tick.set_color("tab:red")
-            tick.set_fontweight("bold")
-    axes[-1].set_xlim(-0.6, len(names) - 0.4)
-
-    n_failed = int(np.sum(~passed))
-    verdict = "all muscles pass" if n_failed == 0 else f"{n_failed} of {len(names)} muscles FAIL (red)"
+    verdict = _label_muscles(axes[-1], positions, names, passed)
     extras = [
         f"{key} = {value if len(str(value)) <= 16 else str(value)[:12] + '…'}"
         for key, value in report.items()
@@ -610,7 +601,7 @@ def plot_surrogate_validation(report: Mapping, out_png: str | Path) -> None:
     title = f"Muscle surrogate validation: {verdict}; muscle ranges {ranges}"
     if extras:
         title += "\n" + ", ".join(extras[:6])
-    fig.suptitle(title, fontsize=11, color="k" if n_failed == 0 else "tab:red")
+    fig.suptitle(title, fontsize=11, color="k" if passed.all() else "tab:red")
     save_figure(fig, out_png)
 
 
@@ -667,15 +658,7 @@ def plot_table_validation(report: Mapping, out_png: str | Path) -> None:
     axes[2].set_ylabel("steps by OpenSim (%)", fontsize=9)
     axes[2].tick_params(axis="y", labelsize=8)
     axes[2].set_ylim(0, max(1.0, 100 * exact.max() * 1.2))
-    axes[-1].set_xticks(positions)
-    axes[-1].set_xticklabels(names, rotation=60, ha="right", fontsize=8)
-    for tick, ok in zip(axes[-1].get_xticklabels(), passed):
-        if not ok:
-            tick.set_color("tab:red")
-            tick.set_fontweight("bold")
-    axes[-1].set_xlim(-0.6, len(names) - 0.4)
-    n_failed = int(np.sum(~passed))
-    verdict = "all muscles pass" if n_failed == 0 else f"{n_failed} of {len(names)} muscles FAIL (red)"
+    verdict = _label_muscles(axes[-1], positions, names, passed)
     extras = [
         f"{key} = {value if len(str(value)) <= 24 else str(value)[:20] + '…'}"
         for key, value in report.items()
@@ -684,5 +667,19 @@ def plot_table_validation(report: Mapping, out_png: str | Path) -> None:
     title = f"Muscle table vs OpenSim on accepted trajectories: {verdict}"
     if extras:
         title += "\n" + ", ".join(extras)
-    fig.suptitle(title, fontsize=11, color="k" if n_failed == 0 else "tab:red")
+    fig.suptitle(title, fontsize=11, color="k" if passed.all() else "tab:red")
     save_figure(fig, out_png)
+
+
+def _label_muscles(ax, positions: np.ndarray, names: Sequence[str], passed: np.ndarray) -> str:
+    """Muscle names under the bottom panel ``ax``, the failing ones (``passed`` False) in bold red; returns the
+    verdict line of the figure's title."""
+    ax.set_xticks(positions)
+    ax.set_xticklabels(names, rotation=60, ha="right", fontsize=8)
+    for tick, ok in zip(ax.get_xticklabels(), passed):
+        if not ok:
+            tick.set_color("tab:red")
+            tick.set_fontweight("bold")
+    ax.set_xlim(-0.6, len(names) - 0.4)
+    n_failed = int(np.sum(~passed))
+    return "all muscles pass" if n_failed == 0 else f"{n_failed} of {len(names)} muscles FAIL (red)"
