@@ -5,7 +5,7 @@
 ``activations.zarr``), the pair size, features and pairs of an SVM fit, the participants and subset sizes of an EMG
 job, the model, modality, epochs and samples of a KD training job.
 
-    python tests/bench/collect_rule_benchmarks.py RUN_DIR SCALE [--configfile config/validation/X.yaml]
+    python tests/bench/collect_rule_benchmarks.py RUN_DIR SCALE [--configfile config/validation/<study>.yaml]
 
 ``SCALE`` names the run in the fixture (e.g. ``demo``: config/config.yaml; ``validation``:
 config/validation/deepdraw.yaml over it); ``--configfile`` is the run's config layered over its
