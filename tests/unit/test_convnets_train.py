@@ -255,13 +255,20 @@ def test_halving_rung_trains_the_ranked_survivors_exactly_as_the_full_search(dat
     _same_files(tmp_path / "rung1/part0" / best, tmp_path / "full" / best)
 
 
-def test_amp_leaves_cpu_training_float32_and_bitwise_unchanged(dataset):
+def _cpu_fit_and_validation(dataset):
+    """The ART fit and validation tensors of the spindle_info dataset on the CPU: (x, y, val_x, val_y)."""
     from neuromotor.convnets.data import load_task_data
-    from neuromotor.convnets.train import autocast, prepare_model, to_device
+    from neuromotor.convnets.train import to_device
 
     data = load_task_data(dataset, "spindle_info", "art", None)
-    x, y = to_device(data.fit_x, torch.device("cpu")), to_device(data.fit_y, torch.device("cpu"))
-    vx, vy = to_device(data.val_x, torch.device("cpu")), to_device(data.val_y, torch.device("cpu"))
+    cpu = torch.device("cpu")
+    return tuple(to_device(part, cpu) for part in (data.fit_x, data.fit_y, data.val_x, data.val_y))
+
+
+def test_amp_leaves_cpu_training_float32_and_bitwise_unchanged(dataset):
+    from neuromotor.convnets.train import autocast, prepare_model
+
+    x, y, vx, vy = _cpu_fit_and_validation(dataset)
     results = {}
     for amp in ("off", "bf16"):
         torch.manual_seed(5)
@@ -283,12 +290,9 @@ def test_amp_leaves_cpu_training_float32_and_bitwise_unchanged(dataset):
 def test_amp_bf16_path_runs_on_the_cpu_when_asked_and_stays_close_to_float32(dataset):
     """The GPU's mixed-precision path, run on the CPU (``amp_devices``): the forward passes compute in bfloat16,
     the weights stay float32, and one epoch's validation loss and accuracy stay near the float32 run's."""
-    from neuromotor.convnets.data import load_task_data
-    from neuromotor.convnets.train import autocast, prepare_model, to_device
+    from neuromotor.convnets.train import autocast, prepare_model
 
-    data = load_task_data(dataset, "spindle_info", "art", None)
-    x, y = to_device(data.fit_x, torch.device("cpu")), to_device(data.fit_y, torch.device("cpu"))
-    vx, vy = to_device(data.val_x, torch.device("cpu")), to_device(data.val_y, torch.device("cpu"))
+    x, y, vx, vy = _cpu_fit_and_validation(dataset)
     runs = {}
     for amp in ("off", "bf16"):
         torch.manual_seed(5)

@@ -464,14 +464,17 @@ def solve_box_qp_working_set(
     iterations, kkt = 0, np.inf
     tested = (float("nan"), float("nan"))
     norms = np.sqrt(op.abs_diagonal()) if scaled else None  # |z_i|: a cheap bound of rho before computing it
-    for _ in range(max_iter):
+    for outer in range(max_iter + 1):
+        last = outer == max_iter  # after the last working-set step: certify by every available test, then stop
         kkt = kkt_violation(alpha, grad, upper)
         if kkt <= tol:
             return BoxQPResult(alpha, iterations, kkt, True)
         if scaled:
-            certified, tested = _scaled_stop(op, p, alpha, grad, upper, tol, norms=norms)
+            certified, tested = _scaled_stop(op, p, alpha, grad, upper, tol, always=last, norms=norms)
             if certified:
                 return BoxQPResult(alpha, iterations, kkt, True, "scaled", *tested)
+        if last:
+            break
         W = _working_set(alpha, grad, upper, tol, block)
         Q_W = op.block(W)
         p_W = -(grad[W] - Q_W @ alpha[W])  # the linear term with every variable outside W fixed
@@ -484,13 +487,6 @@ def solve_box_qp_working_set(
         step = result.alpha - alpha[W]
         alpha[W] = result.alpha
         grad = op.matvec(alpha) - p if isinstance(op, FactorQ) else grad + op.columns(W) @ step
-    kkt = kkt_violation(alpha, grad, upper)
-    if kkt <= tol:
-        return BoxQPResult(alpha, iterations, kkt, True)
-    if scaled:
-        certified, tested = _scaled_stop(op, p, alpha, grad, upper, tol, always=True)
-        if certified:
-            return BoxQPResult(alpha, iterations, kkt, True, "scaled", *tested)
     return BoxQPResult(alpha, iterations, kkt, False, "none", *tested)
 
 
