@@ -178,6 +178,24 @@ def test_build_script_reproduces_the_committed_model(tmp_path):
     ), "resources/arm_model/neuromotor_arm.osim is stale: rerun build_arm_model.py"
 
 
+def test_a_model_files_defaults_do_not_leak_into_models_read_later(arm, tmp_path):
+    # MoBL-ARMS redefines OpenSim's default Thelen2003Muscle in a <defaults> section; the project arm leaves Flen,
+    # Af and the curve shapes to that default, so before the registry was restored its fiber lengths moved by 0.5 mm
+    tree = ElementTree.parse(PROJECT_MODEL)
+    defaults = ElementTree.Element("defaults")
+    muscle = ElementTree.SubElement(defaults, "Thelen2003Muscle", name="default")
+    for tag, value in (("FmaxTendonStrain", "0.033"), ("KshapeActive", "0.5"), ("KshapePassive", "4"),
+                       ("Af", "0.3"), ("Flen", "1.8")):  # fmt: skip
+        ElementTree.SubElement(muscle, tag).text = value
+    tree.getroot().find("Model").insert(0, defaults)
+    with_defaults = tmp_path / "with_defaults.osim"
+    tree.write(with_defaults, encoding="UTF-8", xml_declaration=True)
+    postures = uniform_postures(5, seed=6)
+    before = arm.evaluate(postures)
+    assert np.max(np.abs(load_arm_model(with_defaults).evaluate(postures) - before)) > 0.01  # the file's own defaults hold
+    np.testing.assert_array_equal(load_arm_model(PROJECT_MODEL).evaluate(postures), before)
+
+
 # --- loader errors -------------------------------------------------------------------------------------------------
 
 

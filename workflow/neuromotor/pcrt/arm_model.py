@@ -131,10 +131,9 @@ def read_model_file(path: str | Path) -> ModelFile:
 def marker_segment_lengths_cm(path: str | Path, markers: tuple[str, str, str]) -> tuple[float, float]:
     """Distances shoulder-elbow and elbow-hand (cm) between three markers of the model at its default posture
     (OpenSim). Raises ModelFileError naming the file and any missing marker."""
-    from neuromotor.pcrt.muscles import _import_opensim
+    from neuromotor.pcrt.muscles import read_opensim_model
 
-    opensim = _import_opensim()
-    model = opensim.Model(str(path))
+    model = read_opensim_model(path)
     state = model.initSystem()
     marker_set = model.getMarkerSet()
     missing = [name for name in markers if not marker_set.contains(name)]

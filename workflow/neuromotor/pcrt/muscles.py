@@ -55,6 +55,35 @@ def _import_opensim():
     return _OPENSIM
 
 
+def _default_object_types(path: Path) -> list[str]:
+    """The object types whose defaults a model file redefines in its ``<defaults>`` section (``[]`` if none)."""
+    defaults = ElementTree.parse(path).getroot().find("Model/defaults")
+    return [] if defaults is None else [child.tag for child in defaults if child.get("name") == "default"]
+
+
+def read_opensim_model(path: str | Path):
+    """``opensim.Model`` of ``path``, leaving OpenSim's registry of default objects as it was before.
+
+    A model file's ``<defaults>`` section (MoBL-ARMS has one, for Thelen2003Muscle among others) replaces OpenSim's
+    process-wide default object of each type it names, and every object read later takes the properties its own file
+    leaves out from those defaults. Without the restore, reading MoBL-ARMS once changed the fiber lengths of a model
+    read afterwards in the same process by up to 0.5 mm (the project arm's muscles leave Flen, Af, KshapeActive, ...
+    to the defaults), so a result depended on which models a process had read before.
+
+    Raises:
+        RuntimeError: OpenSim cannot read the file (the registry is restored all the same).
+    """
+    opensim = _import_opensim()
+    registry = opensim.OpenSimObject
+    saved = [registry.getDefaultInstanceOfType(name) for name in _default_object_types(Path(path))]
+    saved = [instance.clone() for instance in saved if instance is not None]
+    try:
+        return opensim.Model(str(path))
+    finally:
+        for instance in saved:
+            registry.registerType(instance)
+
+
 def _check_osim_xml(path: Path) -> None:
     """Raise ModelFileError unless ``path`` is well-formed XML holding an OpenSimDocument with a Model."""
     try:
@@ -373,7 +402,7 @@ def load_arm_model(
     _check_osim_xml(path)
     opensim = _import_opensim()
     try:
-        model = opensim.Model(str(path))
+        model = read_opensim_model(path)
         model.initSystem()
     except RuntimeError as error:
         raise ModelFileError(f"{path}: OpenSim could not load the model: {error}") from None
