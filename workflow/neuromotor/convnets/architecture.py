@@ -16,15 +16,128 @@ FAMILIES = ("S", "TS", "ST", "LSTM")
 ARCH_NAMES = {"S": "spatial_temporal", "TS": "temporal_spatial", "ST": "spatiotemporal", "LSTM": "lstm"}
 """The architecture names of the original code, used in model names."""
 
-TASK_OUTPUTS = {"art": 20, "tdt": 3, "tdt_pv": 6}
-"""Outputs per task: ART = 20 class logits; TDT = hand position (3, cm) per output step; TDT-pv = position and
-velocity (6: cm, cm/step)."""
+TASK_KINDS = ("classification", "regression", "autoencoder", "barlow")
+"""What a task's head does: class logits, per-output-step regression (MSE), input reconstruction (MSE), Barlow Twins
+redundancy reduction on two augmented views."""
+
+N_CLASSES = 20
+"""Characters of the action-recognition task (labels 1..20 in the store)."""
+
+BARLOW_PROJECTOR = (256, 256, 256)
+"""Units of the Barlow Twins projector's three layers (Marin Vargas et al. 2024); the last is the embedding size."""
+
+QUANTITIES = {
+    "hand_pos": (3, "cm"),
+    "hand_vel": (3, "cm/s"),
+    "hand_acc": (3, "cm/s^2"),
+    "hand_vel_step": (3, "cm/step"),
+    "elbow_pos": (3, "cm"),
+    "elbow_vel": (3, "cm/s"),
+    "elbow_acc": (3, "cm/s^2"),
+    "joints_pos": (4, "deg"),
+    "joints_vel": (4, "deg/s"),
+    "joints_acc": (4, "deg/s^2"),
+}
+"""Regression quantities: (components, unit). ``hand`` = end effector (``endeffector_coords``, world frame),
+``elbow`` = the elbow from the joint angles by the dataset's arm (forward kinematics, same frame), ``joints`` = the 4
+joint angles (``joint_coords``); ``_vel`` / ``_acc`` are ``np.gradient`` along time with the dataset's ``dt_s``
+(per second, as the successor with dt 0.01 s); ``hand_vel_step`` is DeepDraw's TDT-pv velocity (unit spacing)."""
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """One training task.
+
+    Attributes:
+        name: the registry key (directory and config name).
+        kind: one of :data:`TASK_KINDS`.
+        targets: the regressed quantities (keys of :data:`QUANTITIES`), in output order; empty unless ``kind`` is
+            ``regression``.
+        training: per-task training defaults (``(key, value)`` pairs, e.g. epochs, lr, batch size) that a config
+            overrides; empty = the study's defaults.
+    """
+
+    name: str
+    kind: str
+    targets: tuple[str, ...] = ()
+    training: tuple[tuple[str, Any], ...] = ()
+
+    def __post_init__(self):
+        if self.kind not in TASK_KINDS:
+            raise ValueError(f"task {self.name!r}: kind must be one of {TASK_KINDS}, got {self.kind!r}")
+        unknown = [t for t in self.targets if t not in QUANTITIES]
+        if unknown or (self.kind == "regression") != bool(self.targets):
+            raise ValueError(f"task {self.name!r}: a regression needs known targets, others none; got {self.targets}")
+
+    @property
+    def n_targets(self) -> int:
+        """Regressed values per output step (0 for the other kinds)."""
+        return sum(QUANTITIES[t][0] for t in self.targets)
+
+    @property
+    def training_defaults(self) -> dict[str, Any]:
+        return dict(self.training)
+
+
+def _successor_regressions() -> dict[str, TaskSpec]:
+    """The successor's 12 regressions {hand, limb = hand + elbow, joints} x {pos, vel, pos_vel, pos_vel_acc}."""
+    parts = {"hand": ("hand",), "limb": ("hand", "elbow"), "joints": ("joints",)}
+    orders = {"pos": ("pos",), "vel": ("vel",), "pos_vel": ("pos", "vel"), "pos_vel_acc": ("pos", "vel", "acc")}
+    out = {}
+    for part, bodies in parts.items():
+        for order, derivatives in orders.items():
+            name = f"{part}_{order}"
+            targets = tuple(f"{body}_{d}" for d in derivatives for body in bodies)
+            out[name] = TaskSpec(name, "regression", targets)
+    return out
+
+
+TASKS: dict[str, TaskSpec] = {
+    "art": TaskSpec("art", "classification"),
+    "tdt": TaskSpec("tdt", "regression", ("hand_pos",)),
+    "tdt_pv": TaskSpec("tdt_pv", "regression", ("hand_pos", "hand_vel_step")),
+    **_successor_regressions(),
+    "autoencoder": TaskSpec("autoencoder", "autoencoder"),
+    "barlow": TaskSpec("barlow", "barlow", training=(("epochs", 40), ("lr", 1e-3), ("batch_size", 256))),
+}
+"""Every training task. DeepDraw (Sandbrink et al. 2023): ``art`` (20 characters), ``tdt`` (hand position),
+``tdt_pv`` (hand position and velocity in cm/step). Successor (Marin Vargas et al. 2024): the 12 regressions of
+{hand, limb, joints} x {pos, vel, pos_vel, pos_vel_acc} (limb targets order hand before elbow within each
+derivative: hand_pos, elbow_pos, hand_vel, elbow_vel, ...), ``autoencoder`` (reconstruct the input) and ``barlow``
+(Barlow Twins). The successor's joint-torque regression is out of scope: it needs RL reaching data with torques."""
+
+DEEPDRAW_TASKS = ("art", "tdt", "tdt_pv")
+
+TASK_OUTPUTS = {"art": N_CLASSES, "tdt": 3, "tdt_pv": 6}
+"""Outputs of the DeepDraw tasks (kept for callers): ART = 20 class logits; TDT = hand position (3, cm) per output
+step; TDT-pv = position and velocity (6: cm, cm/step). :func:`task_output_size` covers every task."""
+
+
+def task_spec(task: str) -> TaskSpec:
+    """The :data:`TASKS` entry of ``task`` (ValueError naming the known tasks otherwise)."""
+    if task not in TASKS:
+        raise ValueError(f"task must be one of {tuple(TASKS)}, got {task!r}")
+    return TASKS[task]
+
+
+def task_output_size(task: str, n_channels: int, n_muscles: int, n_time: int) -> int:
+    """Outputs of the head of ``task``: classes (classification); values per output step (regression); the input
+    size C x M x T (autoencoder, per sample); the projector's embedding size (barlow)."""
+    spec = task_spec(task)
+    if spec.kind == "classification":
+        return N_CLASSES
+    if spec.kind == "regression":
+        return spec.n_targets
+    if spec.kind == "autoencoder":
+        return int(n_channels) * int(n_muscles) * int(n_time)
+    return BARLOW_PROJECTOR[-1]
 
 INPUT_CHANNELS = {"spindle_info": 2, "spindle_firing": 1}
 """Channels of each network input of the dataset (Sandbrink et al. 2023, Methods)."""
 
 N_MUSCLES = 25
 N_TIME = 320
+"""DeepDraw's input shape (muscles x steps), the default where no dataset gives one; the successor's is 39 x 400."""
 LAYER_NORM_EPS = 1e-12  # TF-slim layer_norm's variance epsilon
 DROPOUT = 0.3  # the original's keep probability 0.7
 
