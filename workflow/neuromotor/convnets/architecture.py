@@ -53,8 +53,9 @@ class TaskSpec:
         kind: one of :data:`TASK_KINDS`.
         targets: the regressed quantities (keys of :data:`QUANTITIES`), in output order; empty unless ``kind`` is
             ``regression``.
-        training: per-task training defaults (``(key, value)`` pairs, e.g. epochs, lr, batch size) that a config
-            overrides; empty = the study's defaults.
+        training: per-task training defaults as ``(key, value)`` pairs of :class:`neuromotor.convnets.train.Recipe`
+            fields (``epochs``, ``learning_rate``, ``batch_size``) that a config overrides; empty = the study's
+            defaults.
     """
 
     name: str
@@ -78,6 +79,22 @@ class TaskSpec:
     def training_defaults(self) -> dict[str, Any]:
         return dict(self.training)
 
+    @property
+    def metric(self) -> str:
+        """The test metric of the task: ``accuracy`` (classification), ``error_cm`` (DeepDraw's TDT tasks: mean
+        Euclidean hand-position error), ``r2`` (successor regressions: R^2 averaged over target components;
+        autoencoder: reconstruction R^2 averaged over input channels x muscles), ``barlow_loss`` (barlow)."""
+        if self.kind == "classification":
+            return "accuracy"
+        if self.name in ("tdt", "tdt_pv"):
+            return "error_cm"
+        return "barlow_loss" if self.kind == "barlow" else "r2"
+
+    @property
+    def higher_is_better(self) -> bool:
+        """Whether a larger :attr:`metric` is better (accuracy, R^2) or worse (errors, losses)."""
+        return self.metric in ("accuracy", "r2")
+
 
 def _successor_regressions() -> dict[str, TaskSpec]:
     """The successor's 12 regressions {hand, limb = hand + elbow, joints} x {pos, vel, pos_vel, pos_vel_acc}."""
@@ -98,7 +115,7 @@ TASKS: dict[str, TaskSpec] = {
     "tdt_pv": TaskSpec("tdt_pv", "regression", ("hand_pos", "hand_vel_step")),
     **_successor_regressions(),
     "autoencoder": TaskSpec("autoencoder", "autoencoder"),
-    "barlow": TaskSpec("barlow", "barlow", training=(("epochs", 40), ("lr", 1e-3), ("batch_size", 256))),
+    "barlow": TaskSpec("barlow", "barlow", training=(("epochs", 40), ("learning_rate", 1e-3), ("batch_size", 256))),
 }
 """Every training task. DeepDraw (Sandbrink et al. 2023): ``art`` (20 characters), ``tdt`` (hand position),
 ``tdt_pv`` (hand position and velocity in cm/step). Successor (Marin Vargas et al. 2024): the 12 regressions of
