@@ -154,6 +154,27 @@ def test_label_scores_detect_a_label_coding_unit(rng):
     assert strong[1] > 0.3 and abs(weak[1]) < 0.2
 
 
+@pytest.mark.parametrize("classes", [[1, 2, 3, 4], [1, 2, 3, 4, 5], [1, 2]])
+def test_label_scores_equal_roc_auc_of_the_svm_decision_values(rng, classes):
+    """The label score from each classifier's slope sign and the activation's mid-ranks equals roc_auc_score of the
+    LinearSVCs' decision values (the original's scoring): coding, noisy, tied, ReLU-like and constant units, a
+    class absent from the train samples (class 5: constant classifier) and two classes."""
+    labels = np.repeat(classes[:4], 60 if len(classes) > 2 else 120)
+    labels = np.where(labels == 4, rng.choice([4, 5], size=len(labels)), labels) if 5 in classes else labels
+    n = len(labels)
+    units = [labels + 0.8 * rng.normal(size=n), rng.normal(size=n), np.round(rng.normal(size=n), 1),
+             np.maximum(rng.normal(size=n) - 0.5 * labels, 0.0), np.full(n, 0.3), -2.0 * labels + rng.normal(size=n)]
+    train, test = np.arange(0, n, 2), np.arange(1, n, 2)
+    if 5 in classes:
+        train = train[labels[train] != 5]  # class 5 only among the test samples
+    for y in units:
+        fast = tun.label_scores(y[train], labels[train], y[test], labels[test], classes)
+        reference = tun.label_scores_roc(y[train], labels[train], y[test], labels[test], classes)
+        assert fast == pytest.approx(reference, abs=1e-12), (fast, reference)
+    assert tun.label_scores(units[0][train], labels[train], units[0][test], labels[test], classes)[1] > 0.2
+    assert tun.label_scores(units[4][train], labels[train], units[4][test], labels[test], classes) == (0.0, 0.0)
+
+
 def test_class_aucs_equal_sklearn_and_the_auc_method_agrees_with_the_svm(rng):
     from sklearn.metrics import roc_auc_score
 

@@ -263,10 +263,13 @@ PROCESS_SECONDS = 2.0
 """CPU seconds of a job's start (imports, opening the stores)."""
 GRAM_FLOPS = 2e10
 """Sustained flop/s of the Gram-matrix products (BLAS on one core; the validation run's network and CKA jobs)."""
-UNIT_SAMPLE_SECONDS = {"auc": 1.5e-7, "svm": 1e-5}
+UNIT_SAMPLE_SECONDS = {"auc": 1.5e-7, "svm": 6.5e-6}
 """CPU seconds per unit and trajectory-time sample of the units job: every tuning design, plane height, decoding
 and the vectorised label AUCs (1.5e-7: the validation run's units jobs, 6.3-9.6 CPU-s for 20-34 million unit-samples),
-or with the original's LinearSVC per unit (``tuning.labels: svm``: about 1e-5 more, an estimate: not measured)."""
+or with the original's LinearSVC per unit (``tuning.labels: svm``: 6.5e-6 more, measured by
+tests/bench/bench_representations_units.py at the paper plan's bound: 7.5-8.3 CPU-s per unit for 2 plane subsets of
+2,000 trajectories x 254 kept steps, i.e. 5.8-6.5e-6 s per unit and counted sample n x 320 here; the LinearSVC fits
+are most of it, the scoring by mid-ranks; 1.0e-5 with the original's roc_auc_score of the decision values)."""
 
 
 def network_peak_mb(floats: Sequence[int], n_subset: int, n_rdm: int, batch_size: int = 1000) -> float:
