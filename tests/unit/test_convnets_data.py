@@ -60,12 +60,12 @@ def test_bad_stores_name_the_file_and_key(tmp_path):
     path = tmp_path / "bad.zarr"
     write_arrays(
         path,
-        {"train": {"label": np.array([0, 21], dtype=np.int32), "spindle_info": np.zeros((2, 25, 300, 2), np.float32)}},
+        {"train": {"label": np.array([0, 21], dtype=np.int32), "spindle_info": np.zeros((2, 25, 300, 3), np.float32)}},
     )
     with pytest.raises(DataFormatError, match=r"bad\.zarr.*label must hold 1\.\.20, found 0\.\.21"):
         load_labels(path, "train")
     with pytest.raises(
-        DataFormatError, match=r"bad\.zarr.*spindle_info must have shape \(N, 25, 320, 2\), found \(2, 25, 300, 2\)"
+        DataFormatError, match=r"bad\.zarr.*spindle_info must have shape \(N, M, T, 2\), found \(2, 25, 300, 3\)"
     ):
         load_inputs(path, "train")
     with pytest.raises(DataFormatError, match="missing group 'test'"):

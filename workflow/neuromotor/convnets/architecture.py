@@ -368,10 +368,15 @@ def block_specs(arch: Architecture) -> list[tuple[int, tuple[int, int], tuple[in
 
 def target_indices(output_steps: int, n_time: int = N_TIME) -> list[int]:
     """Time indices of the TDT targets for a network with ``output_steps`` output steps: k * floor(n_time /
-    (output_steps - 1)), k = 0..output_steps - 1 (e.g. 4 -> 0, 106, 212, 318; 320 -> every step)."""
+    (output_steps - 1)), k = 0..output_steps - 1 (e.g. 4 -> 0, 106, 212, 318; 320 -> every step). Where that would
+    pass the last step (output_steps - 1 divides n_time, e.g. 5 of 400: 0, 100, ..., 400) the step is
+    floor((n_time - 1) / (output_steps - 1)) instead (0, 99, ..., 396), so every index lies in the window; DeepDraw's
+    working cases are unchanged."""
     if output_steps <= 1:
         return [0] * output_steps
     step = n_time // (output_steps - 1)
+    if step * (output_steps - 1) > n_time - 1:
+        step = (n_time - 1) // (output_steps - 1)
     return [k * step for k in range(output_steps)]
 
 

@@ -1,11 +1,16 @@
 """The PCRT network families of DeepDraw in PyTorch (Sandbrink et al. 2023, Methods).
 
-Input layout (B, C, H, W) = (batch, channels, 25 muscles, 320 time steps): C = 2 for ``spindle_info`` (length,
-velocity), 1 for ``spindle_firing``. A trunk is a stack of :class:`ConvBlock` (TF "SAME" convolution without bias,
+Input layout (B, C, H, W) = (batch, channels, M muscles, T time steps), DeepDraw's 25 x 320 by default, the
+dataset's shape otherwise (the successor's 39 x 400): C = 2 for ``spindle_info`` (length, velocity), 1 for
+``spindle_firing``. A trunk is a stack of :class:`ConvBlock` (TF "SAME" convolution without bias,
 layer norm over (C, H, W) with per-channel scale and offset, ReLU); the LSTM family adds one LSTM layer over time.
 
-Heads: ``art`` (action recognition) = 20 logits; ``tdt`` / ``tdt_pv`` (trajectory decoding) = per output time step
-3 (hand position) / 6 (position + velocity) values, shape (B, T_out, 3|6).
+Heads by task kind (:data:`neuromotor.convnets.architecture.TASKS`): classification (``art``) = 20 logits from
+the flattened last layer (dropout); regression (``tdt``, ``tdt_pv`` and the successor's 12) = a per-output-step
+linear layer, (B, T_out, k); autoencoder = a linear decoder from the flattened last layer to the input, (B, C, M, T)
+(LSTM: per time step, units -> C x M); barlow = the Barlow Twins projector (Zbontar et al. 2021; Marin Vargas et al.
+2024): three linear layers of 256 units, the first two with batch norm and ReLU, from the flattened last layer (LSTM:
+the last step's hidden state), (B, 256).
 
 A network is fully described by a JSON-able dict (the ``config.json`` of a trained model): see
 :func:`network_config` and :func:`build_network`; :func:`load_network` rebuilds a trained model from its directory.
@@ -27,10 +32,14 @@ from neuromotor.convnets.architecture import (  # noqa: F401  (re-exported)
     FAMILIES,
     INPUT_CHANNELS,
     LAYER_NORM_EPS,
+    BARLOW_PROJECTOR,
+    N_CLASSES,
     N_MUSCLES,
     N_TIME,
     TASK_OUTPUTS,
+    TASKS,
     Architecture,
+    TaskSpec,
     ParsedName,
     block_specs,
     configuration_name,
@@ -39,6 +48,8 @@ from neuromotor.convnets.architecture import (  # noqa: F401  (re-exported)
     parse_name,
     same_padding,
     target_indices,
+    task_output_size,
+    task_spec,
 )
 from neuromotor.errors import DataFormatError, ModelFileError
 from neuromotor.train.checkpoint import load_checkpoint, restore
@@ -83,11 +94,29 @@ def _init_lstm(lstm: nn.LSTM) -> None:
             nn.init.zeros_(parameter)
 
 
+def _projector(features: int) -> nn.Sequential:
+    """The Barlow Twins projector: Linear-BatchNorm-ReLU twice, then Linear (:data:`BARLOW_PROJECTOR` units)."""
+    layers: list[nn.Module] = []
+    sizes = (features, *BARLOW_PROJECTOR)
+    for k, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        last = k == len(BARLOW_PROJECTOR) - 1
+        layers.append(nn.Linear(n_in, n_out, bias=last))
+        if not last:
+            layers += [nn.BatchNorm1d(n_out), nn.ReLU()]
+    for layer in layers:
+        if isinstance(layer, nn.Linear):
+            nn.init.xavier_uniform_(layer.weight)
+            if layer.bias is not None:
+                nn.init.zeros_(layer.bias)
+    return nn.Sequential(*layers)
+
+
 class PCRTNetwork(nn.Module):
     """One network of Sandbrink et al. 2023 (Methods): a trunk of conv blocks (plus an LSTM) and the head of its task.
 
-    ``forward(x)`` with x of shape (B, C, 25, 320) returns logits (B, 20) for ``art`` and (B, T_out, 3|6) for the
-    TDT tasks. :meth:`layer_outputs` returns the representations of layers 1..K (Sandbrink et al. 2023, Methods).
+    ``forward(x)`` with x of shape (B, C, M, T) (``input_size`` = (M, T), default 25 x 320) returns logits (B, 20)
+    for ``art``, (B, T_out, k) for the regressions, (B, C, M, T) for the autoencoder and (B, 256) embeddings for
+    barlow. :meth:`layer_outputs` returns the representations of layers 1..K (Sandbrink et al. 2023, Methods).
     """
 
     def __init__(
@@ -100,9 +129,8 @@ class PCRTNetwork(nn.Module):
         dropout: float = DROPOUT,
     ):
         super().__init__()
-        if task not in TASK_OUTPUTS:
-            raise ValueError(f"task must be one of {tuple(TASK_OUTPUTS)}, got {task!r}")
-        self.arch, self.task = arch, task
+        spec = task_spec(task)
+        self.arch, self.task, self.kind = arch, task, spec.kind
         self.input_shape = (in_channels, *input_size)
         blocks, size, channels = [], tuple(input_size), in_channels
         self.feature_shapes: list[tuple[int, int, int]] = []
@@ -112,20 +140,26 @@ class PCRTNetwork(nn.Module):
             size, channels = block.out_size, out_channels
             self.feature_shapes.append((channels, *size))
         self.blocks = nn.ModuleList(blocks)
-        n_out = TASK_OUTPUTS[task]
+        n_out = task_output_size(task, in_channels, *input_size)
         self.lstm = None
+        flat = spec.kind in ("classification", "barlow") or (spec.kind == "autoencoder" and arch.family != "LSTM")
         if arch.family == "LSTM":
             self.lstm = nn.LSTM(channels * size[0], arch.units, batch_first=True)
             _init_lstm(self.lstm)
             self.feature_shapes.append((arch.units, 1, size[1]))
             features = arch.units
         else:
-            features = channels * size[0] * (size[1] if task == "art" else 1)
+            features = channels * size[0] * (size[1] if flat else 1)
         self.output_steps = size[1]
         self.dropout = nn.Dropout(dropout) if task == "art" else nn.Identity()
-        self.head = nn.Linear(features, n_out)
-        nn.init.xavier_uniform_(self.head.weight)
-        nn.init.zeros_(self.head.bias)
+        if spec.kind == "barlow":
+            self.head = _projector(features)
+        else:
+            if spec.kind == "autoencoder" and arch.family == "LSTM":
+                n_out = in_channels * input_size[0]  # per time step
+            self.head = nn.Linear(features, n_out)
+            nn.init.xavier_uniform_(self.head.weight)
+            nn.init.zeros_(self.head.bias)
 
     def _run(self, x: torch.Tensor, collect: list | None) -> torch.Tensor:
         if x.shape[1:] != self.input_shape:
@@ -149,19 +183,24 @@ class PCRTNetwork(nn.Module):
                 x, _ = self.lstm(sequence)
             if collect is not None:
                 collect.append(x.transpose(1, 2).unsqueeze(2))
-            if self.task == "art":
+            if self.kind in ("classification", "barlow"):
                 return self.head(self.dropout(x[:, -1]))  # the prediction is the last time step's
+            if self.kind == "autoencoder":
+                # (B, T, C * M) -> (B, C, M, T)
+                return self.head(x).unflatten(2, self.input_shape[:2]).permute(0, 2, 3, 1)
             return self.head(x)
-        if self.task == "art":
+        if self.kind in ("classification", "barlow"):
             return self.head(self.dropout(x.permute(0, 2, 3, 1).flatten(1)))  # flatten order (H, W, C)
+        if self.kind == "autoencoder":
+            return self.head(x.permute(0, 2, 3, 1).flatten(1)).unflatten(1, self.input_shape)
         return self.head(x.permute(0, 3, 2, 1).flatten(2))  # (B, T, S * C) -> per-time-step linear
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self._run(x, None)
 
     def layer_outputs(self, x: torch.Tensor) -> list[torch.Tensor]:
-        """Representations of layers 1..K for an input batch x (B, C, 25, 320): the output (after ReLU) of every
-        conv block, (B, C_l, H_l, T_l); for the LSTM family then the hidden states as (B, units, 1, 320).
+        """Representations of layers 1..K for an input batch x (B, C, M, T): the output (after ReLU) of every
+        conv block, (B, C_l, H_l, T_l); for the LSTM family then the hidden states as (B, units, 1, T).
         Layer 0 (the input) is x itself. Shapes are ``self.feature_shapes`` (without the batch axis)."""
         outputs: list[torch.Tensor] = []
         self._run(x, outputs)
@@ -181,11 +220,23 @@ def parameter_counts(model: PCRTNetwork) -> dict[str, int]:
 
 
 def network_config(
-    arch: Architecture, task: str, input_key: str, seed: int | None = None, **extra: Any
+    arch: Architecture,
+    task: str,
+    input_key: str,
+    seed: int | None = None,
+    *,
+    n_muscles: int = N_MUSCLES,
+    n_time: int = N_TIME,
+    **extra: Any,
 ) -> dict[str, Any]:
-    """The ``config.json`` content that :func:`build_network` rebuilds a network from."""
+    """The ``config.json`` content that :func:`build_network` rebuilds a network from; ``input_shape`` records
+    (C, n_muscles, n_time) (DeepDraw's 25 x 320 by default) and, for tasks beyond DeepDraw's, ``targets`` the
+    regressed quantities."""
     if input_key not in INPUT_CHANNELS:
         raise ValueError(f"input_key must be one of {tuple(INPUT_CHANNELS)}, got {input_key!r}")
+    channels = INPUT_CHANNELS[input_key]
+    spec = task_spec(task)
+    extra = ({} if task in TASK_OUTPUTS else {"targets": list(spec.targets)}) | extra
     return {
         "name": model_name(arch, task, seed),
         "configuration": configuration_name(arch),
@@ -194,8 +245,8 @@ def network_config(
         "architecture": arch.to_dict(),
         "seed": seed,
         "input_key": input_key,
-        "input_shape": [INPUT_CHANNELS[input_key], N_MUSCLES, N_TIME],
-        "n_outputs": TASK_OUTPUTS[task],
+        "input_shape": [channels, int(n_muscles), int(n_time)],
+        "n_outputs": task_output_size(task, channels, n_muscles, n_time),
         "layer_norm_eps": LAYER_NORM_EPS,
         "dropout": DROPOUT,
         **extra,

@@ -26,11 +26,9 @@ from pathlib import Path
 
 import torch
 
-from neuromotor.convnets.data import TaskData, input_bytes, load_task_data, load_task_tensors
+from neuromotor.convnets.data import TaskData, input_bytes, input_shape, load_task_data, load_task_tensors
 from neuromotor.convnets.models import (
-    N_MUSCLES,
-    N_TIME,
-    TASK_OUTPUTS,
+    N_CLASSES,
     Architecture,
     PCRTNetwork,
     build_network,
@@ -42,6 +40,7 @@ from neuromotor.convnets.models import (
     load_network,
     parse_name,
     read_config,
+    task_spec,
 )
 from neuromotor.convnets.plan import select_configuration
 from neuromotor.convnets.train import (
@@ -145,15 +144,15 @@ def evaluate_splits(model: torch.nn.Module, tensors: Mapping, task: str, batch_s
     return {split: evaluate(model, x, y, task, batch_size) for split, (x, y) in tensors.items()}
 
 
-def check_dataset_layout(dataset: str | Path) -> None:
-    """Fail clearly when the dataset store's layout (:class:`neuromotor.pcrt.layout.DatasetLayout`: window, muscles,
-    labels) is not the one the networks are built for (N_TIME steps, N_MUSCLES muscles, TASK_OUTPUTS['art'] labels);
-    the config check rejects another ``pcrt.assembly.window`` before any job runs."""
+def check_dataset_layout(dataset: str | Path, input_key: str = "spindle_info") -> tuple[int, int, int]:
+    """The network input shape (C, M, T) of the store's ``input_key``; fails clearly when the dataset store's layout
+    (:class:`neuromotor.pcrt.layout.DatasetLayout`: window, muscles, labels) disagrees with its input arrays or
+    does not have the N_CLASSES (20) labels of action recognition."""
     from neuromotor.pcrt.layout import DatasetLayout
 
-    DatasetLayout.from_store(dataset).require(
-        N_TIME, N_MUSCLES, TASK_OUTPUTS["art"], consumer="the convnets", store=dataset
-    )
+    shape = input_shape(dataset, input_key)
+    DatasetLayout.from_store(dataset).require(shape[2], shape[1], N_CLASSES, consumer="the convnets", store=dataset)
+    return shape
 
 
 def train_model(
@@ -179,14 +178,14 @@ def train_model(
     job's data already in memory (:func:`load_task_data` of ``dataset``), or ``tensors`` (:func:`load_tensors`),
     else they are read block by block onto the device (:func:`load_tensors`). Returns the metrics."""
     started = time.perf_counter()
-    check_dataset_layout(dataset)
+    _, n_muscles, n_time = check_dataset_layout(dataset, input_key)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     torch_device = setup_device(device, threads)
     configuration = configuration_name(arch)
     if tensors is None:
         if data is None:
-            tensors = load_tensors(dataset, input_key, task, output_steps(arch), val_fraction, torch_device)
+            tensors = load_tensors(dataset, input_key, task, output_steps(arch, n_time), val_fraction, torch_device)
         else:
             tensors = _tensors(data, torch_device)
     del data  # the tensors hold their own copies (layout or device); free the arrays read from the store
@@ -207,8 +206,8 @@ def train_model(
     if recipe.amp == "off":
         del recipe_json["amp"]  # float32 models keep the config.json of earlier versions
     config = network_config(
-        arch, task, input_key, seed, role=role, torch_seed=init_seed, config_seed=config_seed,
-        recipe=recipe_json, dataset=str(dataset),
+        arch, task, input_key, seed, n_muscles=n_muscles, n_time=n_time, role=role, torch_seed=init_seed,
+        config_seed=config_seed, recipe=recipe_json, dataset=str(dataset),
     )  # fmt: skip
     torch.manual_seed(init_seed)
     model = build_network(config)
@@ -372,13 +371,16 @@ def part_job(
     recipe = Recipe(**settings["recipe"])
     cache: dict = {}
     paths = []
+    n_time = input_shape(dataset, input_key)[2]
     for configuration in configurations:
         arch = parse_name(configuration).architecture
-        steps = output_steps(arch) if task != "art" else None
+        steps = output_steps(arch, n_time) if task_spec(task).kind == "regression" else None
         if steps not in cache:
-            cache.clear()  # one data set in memory at a time (TDT targets depend on the output steps)
-            cache[steps] = load_tensors(dataset, input_key, task, output_steps(arch), float(settings["val_fraction"]),
-                                        setup_device(settings["device"], threads))  # fmt: skip
+            cache.clear()  # one data set in memory at a time (regression targets depend on the output steps)
+            cache[steps] = load_tensors(
+                dataset, input_key, task, output_steps(arch, n_time), float(settings["val_fraction"]),
+                setup_device(settings["device"], threads),
+            )  # fmt: skip
         train_model(
             dataset, partial / configuration, arch=arch, task=task, input_key=input_key, seed=int(settings["seed"]),
             config_seed=int(settings["config_seed"]), recipe=recipe, val_fraction=float(settings["val_fraction"]),

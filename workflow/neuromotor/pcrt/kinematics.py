@@ -121,6 +121,14 @@ def forward_kinematics(q_deg: np.ndarray, arm: Arm = Arm()) -> np.ndarray:
     return hand_position_shoulder(q_deg, arm) @ WORLD_FROM_SHOULDER.T
 
 
+def elbow_forward_kinematics(q_deg: np.ndarray, arm: Arm = Arm()) -> np.ndarray:
+    """Elbow position in the world frame (cm), shape (..., 3), from joint angles (..., 4) in degrees: the end of the
+    upper arm, ``R_sh [0, -l1, 0]`` (the hand lies ``forearm_cm`` further, see :func:`forward_kinematics`)."""
+    upper = np.array([0.0, -arm.upper_arm_cm, 0.0])
+    elbow = np.einsum("...ij,j->...i", shoulder_rotation(np.asarray(q_deg, dtype=float), arm.chain), upper)
+    return elbow @ WORLD_FROM_SHOULDER.T
+
+
 def world_to_shoulder(p_world: np.ndarray) -> np.ndarray:
     """Map world-frame points (..., 3) to the shoulder frame (``M.T @ p``)."""
     return np.asarray(p_world, dtype=float) @ WORLD_FROM_SHOULDER
