@@ -381,8 +381,8 @@ def target_indices(output_steps: int, n_time: int = N_TIME) -> list[int]:
 
 
 def output_steps(arch: Architecture, n_time: int = N_TIME) -> int:
-    """Output time steps of a trunk: 320 ceil-divided by the temporal stride once per temporal layer (320 for the
-    LSTM family)."""
+    """Output time steps of a trunk: ``n_time`` (DeepDraw 320, the successor 400) ceil-divided by the temporal stride
+    once per temporal layer (``n_time`` for the LSTM family)."""
     if arch.family == "LSTM":
         return n_time
     steps = n_time

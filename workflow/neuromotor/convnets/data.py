@@ -184,7 +184,7 @@ def successor_targets(dataset: str | Path, split: str, task: str, output_steps: 
 
 def trajectory_targets(endeffector: np.ndarray, output_steps: int, velocity: bool = False) -> np.ndarray:
     """TDT targets (n, output_steps, 3) positions in cm, or (n, output_steps, 6) with the velocities
-    (``np.gradient`` along time, unit spacing: cm/step), taken at :func:`target_indices` of the 320 steps."""
+    (``np.gradient`` along time, unit spacing: cm/step), taken at :func:`target_indices` of the T steps."""
     endeffector = np.asarray(endeffector, dtype=np.float64)
     if endeffector.ndim != 3 or endeffector.shape[1] != 3:
         raise ValueError(f"endeffector must have shape (n, 3, T), got {endeffector.shape}")
