@@ -164,8 +164,9 @@ def test_stores_without_an_arm_use_deepdraws_arm_and_need_dt_for_derivatives(tmp
     path = tmp_path / "plain.zarr"
     joints = np.zeros((2, 4, 10), np.float32)
     joints[:, 3] = 90.0
-    write_arrays(path, {"train": {"spindle_info": np.zeros((2, 5, 10, 2), np.float32),
-                                  "endeffector_coords": np.zeros((2, 3, 10), np.float32), "joint_coords": joints}})  # fmt: skip
+    arrays = {"spindle_info": np.zeros((2, 5, 10, 2), np.float32), "joint_coords": joints,
+              "endeffector_coords": np.zeros((2, 3, 10), np.float32)}  # fmt: skip
+    write_arrays(path, {"train": arrays})
     assert dataset_arm(path) == Arm()
     elbow = load_targets(path, "train", "limb_pos", 10)[..., 3:]
     np.testing.assert_allclose(elbow, np.broadcast_to(forward_kinematics(np.zeros(4), Arm()) * 33 / 59, (2, 10, 3)),
@@ -201,6 +202,12 @@ def test_a_39_by_400_input_builds_every_family_and_head(family):
     assert model.layer_outputs(x)[-1].shape[-1] == output_steps(arch, 400)
     with pytest.raises(ValueError, match="input must have shape"):
         model(torch.randn(3, 2, 25, 320))
+
+
+def test_an_autoencoder_decoder_too_large_is_refused_clearly():
+    stride_one = Architecture("ST", 1, (64,), (), 3, 1, 3, 1)  # last layer 64 x 39 x 400 -> 31,200 outputs
+    with pytest.raises(ValueError, match=r"autoencoder: the head of spatiotemporal_1_64_3131 .*\(larger strides\)"):
+        PCRTNetwork(stride_one, "autoencoder", 2, (39, 400))
 
 
 def test_loaders_take_the_shape_from_the_store(dataset):

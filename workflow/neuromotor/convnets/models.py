@@ -94,6 +94,11 @@ def _init_lstm(lstm: nn.LSTM) -> None:
             nn.init.zeros_(parameter)
 
 
+MAX_HEAD_WEIGHTS = 2**28
+"""Largest head (weights of its linear layer, 1 GiB in float32): guards the autoencoder's flat linear decoder,
+features x (C M T), against trunks whose last layer is large (small strides)."""
+
+
 def _projector(features: int) -> nn.Sequential:
     """The Barlow Twins projector: Linear-BatchNorm-ReLU twice, then Linear (:data:`BARLOW_PROJECTOR` units)."""
     layers: list[nn.Module] = []
@@ -157,6 +162,12 @@ class PCRTNetwork(nn.Module):
         else:
             if spec.kind == "autoencoder" and arch.family == "LSTM":
                 n_out = in_channels * input_size[0]  # per time step
+            if features * n_out > MAX_HEAD_WEIGHTS:
+                raise ValueError(
+                    f"{task}: the head of {configuration_name(arch)} on a {in_channels} x {input_size[0]} x "
+                    f"{input_size[1]} input would hold {features * n_out:,} weights (more than {MAX_HEAD_WEIGHTS:,}); "
+                    "the autoencoder's linear decoder needs a trunk with a smaller last layer (larger strides)"
+                )
             self.head = nn.Linear(features, n_out)
             nn.init.xavier_uniform_(self.head.weight)
             nn.init.zeros_(self.head.bias)
