@@ -20,7 +20,7 @@ rule convnets_search:
     benchmark:
         "benchmarks/convnets/search/{task}_{input_key}_{configuration}.tsv"
     wildcard_constraints:
-        task="art|tdt|tdt_pv",
+        task=convnets_plan.TASK_PATTERN,
         input_key="spindle_info|spindle_firing",
         configuration=r"(spatial_temporal|temporal_spatial|spatiotemporal|lstm)_\d[\d_-]*",
     conda:
@@ -48,7 +48,7 @@ rule convnets_search_part:
     benchmark:
         "benchmarks/convnets/search/{task}_{input_key}_{family}_rung{rung}_part{part}.tsv"
     wildcard_constraints:
-        task="art|tdt|tdt_pv",
+        task=convnets_plan.TASK_PATTERN,
         input_key="spindle_info|spindle_firing",
         family="S|TS|ST|LSTM",
         rung=r"\d+",
@@ -76,7 +76,7 @@ rule convnets_summary:
     benchmark:
         "benchmarks/convnets/summary_{task}_{input_key}.tsv"
     wildcard_constraints:
-        task="art|tdt|tdt_pv",
+        task=convnets_plan.TASK_PATTERN,
         input_key="spindle_info|spindle_firing",
     conda:
         "../envs/neuromotor.yaml"
@@ -103,7 +103,7 @@ rule convnets_final:
     benchmark:
         "benchmarks/convnets/final/{task}_{family}_seed{seed}.tsv"
     wildcard_constraints:
-        task="art|tdt|tdt_pv",
+        task=convnets_plan.TASK_PATTERN,
         family="S|TS|ST|LSTM",
         seed=r"\d+",
     conda:
@@ -135,7 +135,7 @@ rule convnets_experiment:
         "benchmarks/convnets/experiments/{experiment}/{task}_{family}_seed{seed}.tsv"
     wildcard_constraints:
         experiment=r"[A-Za-z][A-Za-z0-9_-]*",
-        task="art|tdt|tdt_pv",
+        task=convnets_plan.TASK_PATTERN,
         family="S|TS|ST|LSTM",
         seed=r"\d+",
     conda:

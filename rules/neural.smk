@@ -46,7 +46,7 @@ rule neural_model:
         "benchmarks/neural/model/{session}_{task}_{family}_seed{seed}_{state}.tsv"
     wildcard_constraints:
         session=neural_plan.SESSION_PATTERN,
-        task="art|tdt|tdt_pv",
+        task=_neural_convnets_plan.TASK_PATTERN,
         family="S|TS|ST|LSTM",
         seed=r"\d+",
         state="trained|untrained",

@@ -11,11 +11,11 @@ CONVNETS_DIR = convnets_plan.CONVNETS_DIR
 def convnets_search_settings(wildcards):
     """The config a search job depends on (its family's recipe, seeds, device)."""
     family = convnets_parse_name(wildcards.configuration).architecture.family
-    return convnets_plan.job_settings(CONVNETS, family, "search", SEED)
+    return convnets_plan.job_settings(CONVNETS, family, "search", SEED, wildcards.task)
 
 
 def convnets_final_settings(wildcards):
-    return convnets_plan.job_settings(CONVNETS, wildcards.family, "final", SEED)
+    return convnets_plan.job_settings(CONVNETS, wildcards.family, "final", SEED, wildcards.task)
 
 
 def convnets_part_settings(wildcards):
@@ -39,7 +39,7 @@ def convnets_part_inputs(wildcards):
 
 
 def convnets_final_inputs(wildcards):
-    return convnets_plan.final_inputs(CONVNETS, wildcards.family, f"{PCRT_DIR}/dataset.zarr")
+    return convnets_plan.final_inputs(CONVNETS, wildcards.family, f"{PCRT_DIR}/dataset.zarr", wildcards.task)
 
 
 def convnets_experiment_files(experiment, name):
@@ -48,13 +48,14 @@ def convnets_experiment_files(experiment, name):
 
 def _convnets_search_cost(wildcards):
     arch = convnets_parse_name(wildcards.configuration).architecture
-    return convnets_plan.job_resources(CONVNETS, PCRT, arch, wildcards.input_key, "search")
+    return convnets_plan.job_resources(CONVNETS, PCRT, arch, wildcards.input_key, "search", task=wildcards.task)
 
 
 def _convnets_final_cost(wildcards, input):
     """Sized for the winner once the search table is there (before: the costliest sampled configuration)."""
     arch = convnets_plan.final_architecture(CONVNETS, wildcards.family, input.get("summary"))
-    return convnets_plan.job_resources(CONVNETS, PCRT, arch, CONVNETS["final"]["input_key"], "final")
+    input_key = CONVNETS["final"]["input_key"]
+    return convnets_plan.job_resources(CONVNETS, PCRT, arch, input_key, "final", task=wildcards.task)
 
 
 def _convnets_part_cost(wildcards, input):

@@ -33,16 +33,21 @@ from neuromotor.convnets.architecture import (
     INPUT_CHANNELS,
     N_MUSCLES,
     N_TIME,
+    TASKS,
     Architecture,
     block_specs,
     configuration_name,
     parse_name,
     same_padding,
+    task_output_size,
+    task_spec,
 )
 
 CONVNETS_DIR = "results/convnets"
 MODEL_FILES = ("init.pt", "best.pt", "config.json", "metrics.json", "history.tsv")
 FIGURES = ("learning_curves", "search_accuracy", "trained_vs_untrained")
+TASK_PATTERN = "|".join(TASKS)
+"""Wildcard pattern of the task names: every task of the registry (neuromotor.convnets.architecture.TASKS)."""
 
 CONV_SPACE = {
     "n_layers": [1, 2, 3, 4],
@@ -179,15 +184,39 @@ def summary_path(task: str, input_key: str) -> str:
 # ---- successive halving: rungs of part jobs -----------------------------------------------------------------------
 
 
-def search_epochs(cfg: Mapping) -> int:
-    """Epochs of a fully trained search model (``search.epochs``, else ``train.epochs``)."""
-    return int(cfg["search"]["epochs"] or cfg["train"]["epochs"])
+def train_epochs(cfg: Mapping, family: str | None = None, task: str | None = None) -> int:
+    """Epochs of a model of ``family`` on ``task`` where its role (search, final) does not fix them: the last set of
+    ``train.epochs``, the family group's ``train.conv|lstm.epochs``, the task's registry default
+    (:attr:`~neuromotor.convnets.architecture.TaskSpec.training`) and ``train.per_task.<task>.epochs``."""
+    return int(_training(cfg, family, task)["epochs"])
 
 
-def rung_epochs(cfg: Mapping, run: Mapping) -> list[int]:
-    """Epochs of every rung of a run: successive halving min_epochs, min_epochs x eta, ... while below the search
-    epochs, then the search epochs (e.g. 2, 6, 18, 50); a full run has one rung of the search epochs."""
-    full = search_epochs(cfg)
+def _training(cfg: Mapping, family: str | None, task: str | None) -> dict:
+    """epochs, learning_rate and batch_size of (family, task): ``train`` <- ``train.conv|lstm`` <- the task's
+    registry defaults (``lr`` = learning_rate) <- ``train.per_task.<task>`` (unset or null keys fall through)."""
+    train = cfg["train"]
+    group = train["lstm"] if family == "LSTM" else train["conv"]
+    out = {"epochs": train["epochs"], "learning_rate": group["learning_rate"], "batch_size": group["batch_size"]}
+    layers = [{"epochs": group.get("epochs")}]
+    if task is not None:
+        registry = task_spec(task).training_defaults
+        layers.append({{"lr": "learning_rate"}.get(key, key): value for key, value in registry.items()})
+        layers.append(dict((train.get("per_task") or {}).get(task) or {}))
+    for layer in layers:
+        out |= {key: value for key, value in layer.items() if key in out and value is not None}
+    return out
+
+
+def search_epochs(cfg: Mapping, family: str | None = None, task: str | None = None) -> int:
+    """Epochs of a fully trained search model (``search.epochs``, else :func:`train_epochs`)."""
+    return int(cfg["search"]["epochs"] or train_epochs(cfg, family, task))
+
+
+def rung_epochs(cfg: Mapping, run: Mapping, family: str | None = None) -> list[int]:
+    """Epochs of every rung of a run (of one family's models): successive halving min_epochs, min_epochs x eta,
+    ... while below the search epochs, then the search epochs (e.g. 2, 6, 18, 50); a full run has one rung of the
+    search epochs."""
+    full = search_epochs(cfg, family, run["task"])
     if run["strategy"] != "successive_halving":
         return [full]
     halving = cfg["search"]["halving"]
@@ -207,9 +236,10 @@ def rung_sizes(n: int, eta: int, n_rungs: int) -> list[int]:
     return sizes
 
 
-def rung_plan(cfg: Mapping, run: Mapping) -> list[dict]:
-    """Per rung of a run: {rung, epochs, n_models (per family), n_parts (per family)}."""
-    epochs = rung_epochs(cfg, run)
+def rung_plan(cfg: Mapping, run: Mapping, family: str | None = None) -> list[dict]:
+    """Per rung of a run (of ``family``: its epochs may differ): {rung, epochs, n_models (per family), n_parts
+    (per family)}."""
+    epochs = rung_epochs(cfg, run, family)
     eta = int(cfg["search"]["halving"]["eta"])
     per_job = int(cfg["search"].get("models_per_job", 1))
     sizes = rung_sizes(cfg["search"]["n_per_family"], eta, len(epochs))
@@ -231,7 +261,7 @@ def part_jobs(cfg: Mapping) -> list[dict]:
         if not uses_rungs(cfg, run):
             continue
         for family in run["families"]:
-            for rung in rung_plan(cfg, run):
+            for rung in rung_plan(cfg, run, family):
                 for part in range(rung["n_parts"]):
                     jobs.append(
                         {"task": run["task"], "input_key": run["input_key"], "family": family,
@@ -258,26 +288,26 @@ def previous_parts(cfg: Mapping, task: str, input_key: str, family: str, rung: i
     """The part directories of the rung before ``rung`` (none for rung 0)."""
     if rung == 0:
         return []
-    plan = rung_plan(cfg, run_of(cfg, task, input_key))
+    plan = rung_plan(cfg, run_of(cfg, task, input_key), family)
     return [part_dir(task, input_key, family, rung - 1, p) for p in range(plan[rung - 1]["n_parts"])]
 
 
 def last_rung_parts(cfg: Mapping, run: Mapping) -> list[str]:
     """The part directories of a run's last rung, family by family (the models of its ``summary.tsv``)."""
-    plan = rung_plan(cfg, run)
-    last = plan[-1]
     return [
         part_dir(run["task"], run["input_key"], family, last["rung"], p)
         for family in run["families"]
+        for last in rung_plan(cfg, run, family)[-1:]
         for p in range(last["n_parts"])
     ]
 
 
 def rank_configurations(rows: Sequence[Mapping], task: str, order: Sequence[str]) -> list[str]:
-    """Configurations of a rung's summary rows, best first: ART by validation accuracy (highest first), TDT tasks
-    by validation error (lowest first); ties go to the earlier configuration of the sampling ``order``."""
+    """Configurations of a rung's summary rows, best first by the task's validation metric: highest first where
+    higher is better (ART accuracy, the successor's R^2), else lowest first (TDT error, Barlow loss); ties go to
+    the earlier configuration of the sampling ``order``."""
     position = {name: i for i, name in enumerate(order)}
-    sign = -1.0 if task == "art" else 1.0
+    sign = -1.0 if task_spec(task).higher_is_better else 1.0
 
     def key(row):
         value = float(row["val_metric"])
@@ -294,7 +324,7 @@ def part_configurations(
     of the previous rung's models (``previous_rows``: the summary rows of every model of rung - 1), slots
     [part x models_per_job, (part + 1) x models_per_job) of the rung's n_models."""
     per_job = int(cfg["search"].get("models_per_job", 1))
-    plan = rung_plan(cfg, run_of(cfg, task, input_key))
+    plan = rung_plan(cfg, run_of(cfg, task, input_key), family)
     if not 0 <= rung < len(plan) or not 0 <= part < plan[rung]["n_parts"]:
         raise ValueError(f"{family} rung {rung} part {part} is not in the plan of the {task} run on {input_key}")
     order = family_order(cfg, family)
@@ -313,8 +343,8 @@ def part_settings(cfg: Mapping, task: str, input_key: str, family: str, rung: in
     """What a part job depends on: the search settings with the rung's epochs, its slots, and (rung 0) its
     configurations."""
     run = run_of(cfg, task, input_key)
-    plan = rung_plan(cfg, run)
-    settings = job_settings(cfg, family, "search", config_seed)
+    plan = rung_plan(cfg, run, family)
+    settings = job_settings(cfg, family, "search", config_seed, task)
     settings["recipe"]["epochs"] = plan[rung]["epochs"]
     per_job = int(cfg["search"].get("models_per_job", 1))
     settings |= {
@@ -384,12 +414,18 @@ def final_models(cfg: Mapping) -> list[dict]:
     ]
 
 
-def selection_summary(cfg: Mapping, family: str) -> str | None:
-    """The search table a final model of ``family`` takes its configuration from (the ART run on the final input),
-    or None when the config pins the family's configuration."""
+def selection_task(cfg: Mapping, task: str) -> str:
+    """The task whose search run chooses the configuration of ``task``'s final models: ``art`` (DeepDraw: every
+    task is a twin of the ART configuration) or, with ``convnets.final.select_from: task``, the task itself."""
+    return task if cfg["final"].get("select_from", "art") == "task" else "art"
+
+
+def selection_summary(cfg: Mapping, family: str, task: str = "art") -> str | None:
+    """The search table a final model of ``family`` on ``task`` takes its configuration from (the run of
+    :func:`selection_task` on the final input), or None when the config pins the family's configuration."""
     if family in cfg["final"]["models"]:
         return None
-    return summary_path("art", cfg["final"]["input_key"])
+    return summary_path(selection_task(cfg, task), cfg["final"]["input_key"])
 
 
 def figure_paths() -> list[str]:
@@ -418,26 +454,46 @@ def target_paths(cfg: Mapping) -> list[str]:
     return paths
 
 
-def select_configuration(rows: Sequence[Mapping], family: str, select_by: str = "validation") -> str:
-    """The configuration of ``family`` with the best ART accuracy on the validation (default) or test set of a
-    search table; ties go to the earlier row (sampling order)."""
+def select_configuration(
+    rows: Sequence[Mapping], family: str, select_by: str = "validation", task: str | None = None
+) -> str:
+    """The configuration of ``family`` with the best metric of ``task`` on the validation (default) or test set of a
+    search table (highest ART accuracy or R^2; lowest error or loss); ties go to the earlier row (sampling order).
+    ``task`` None = the table's task (a search table holds one task's run)."""
     column = {"validation": "val_metric", "test": "test_metric"}[select_by]
-    candidates = [row for row in rows if row["family"] == family and row["task"] == "art"]
+    if task is None:
+        tasks = sorted({str(row["task"]) for row in rows})
+        if len(tasks) > 1:
+            raise ValueError(f"the search table holds several tasks {tasks}: name the task to select for")
+        task = tasks[0] if tasks else "art"
+    label = "ART" if task == "art" else task
+    candidates = [row for row in rows if row["family"] == family and row["task"] == task]
     if not candidates:
-        raise ValueError(f"the search table has no ART model of family {family}")
-    best = max(range(len(candidates)), key=lambda i: (candidates[i][column], -i))
+        raise ValueError(f"the search table has no {label} model of family {family}")
+    if task_spec(task).higher_is_better:
+        best = max(range(len(candidates)), key=lambda i: (candidates[i][column], -i))
+    else:
+        best = min(range(len(candidates)), key=lambda i: (_finite(candidates[i][column]), i))
     return str(candidates[best]["configuration"])
 
 
-def recipe_settings(cfg: Mapping, family: str, epochs: int | None) -> dict:
+def _finite(value) -> float:
+    """A metric for ranking lowest first: NaN (a diverged model) ranks last."""
+    value = float(value)
+    return math.inf if math.isnan(value) else value
+
+
+def recipe_settings(cfg: Mapping, family: str, epochs: int | None, task: str | None = None) -> dict:
     """The keyword arguments of :class:`neuromotor.convnets.train.Recipe` for a family (the LSTM family has its own
-    learning rate and batch size) from the ``convnets.train`` section; ``epochs`` None = ``train.epochs``."""
+    learning rate and batch size) on ``task`` (its registry defaults and ``train.per_task`` overrides, see
+    :func:`_training`; None = the family's settings alone, as for DeepDraw's tasks) from the ``convnets.train``
+    section; ``epochs`` None = :func:`train_epochs`."""
     train = cfg["train"]
-    group = train["lstm"] if family == "LSTM" else train["conv"]
+    base = _training(cfg, family, task)
     return {
-        "epochs": int(epochs if epochs is not None else train["epochs"]),
-        "batch_size": int(group["batch_size"]),
-        "learning_rate": float(group["learning_rate"]),
+        "epochs": int(epochs if epochs is not None else base["epochs"]),
+        "batch_size": int(base["batch_size"]),
+        "learning_rate": float(base["learning_rate"]),
         "schedule": train["schedule"],
         "val_interval": int(train["val_interval"]),
         "patience_epochs": float(train["plateau"]["patience_epochs"]),
@@ -449,12 +505,12 @@ def recipe_settings(cfg: Mapping, family: str, epochs: int | None) -> dict:
     )  # off: the settings of earlier runs
 
 
-def job_settings(cfg: Mapping, family: str, role: str, config_seed: int) -> dict:
-    """What a training job depends on besides its wildcards (a change reruns it): its recipe, validation fraction,
-    instance seed of search models, config seed and device preference."""
+def job_settings(cfg: Mapping, family: str, role: str, config_seed: int, task: str | None = None) -> dict:
+    """What a training job of ``task`` depends on besides its wildcards (a change reruns it): its recipe,
+    validation fraction, instance seed of search models, config seed and device preference."""
     epochs = cfg["search"]["epochs"] if role == "search" else cfg["final"]["epochs"]
     settings = {
-        "recipe": recipe_settings(cfg, family, epochs),
+        "recipe": recipe_settings(cfg, family, epochs, task),
         "val_fraction": cfg["train"]["val_fraction"],
         "config_seed": config_seed,
         "device": cfg["device"],
@@ -493,7 +549,7 @@ def check_config(config: Mapping) -> list[str]:
                 f"them) are built for {N_MUSCLES} muscles x {N_TIME} steps, so expected {N_TIME}"
             )
     final = cfg["final"]
-    art_runs = {run["input_key"]: run["families"] for run in search_runs(cfg) if run["task"] == "art"}
+    runs = {(run["task"], run["input_key"]): run["families"] for run in search_runs(cfg)}
     pinned = [(f"convnets.final.models.{family}", family, name) for family, name in final["models"].items()]
     pinned += [
         (f"convnets.experiments.{experiment}.models.{family}", family, name)
@@ -508,19 +564,48 @@ def check_config(config: Mapping) -> list[str]:
             continue
         if parsed.architecture.family != family:
             problems.append(f"config key '{key}': {name!r} is a {parsed.architecture.family} network")
-    for family in final["families"]:
-        if final["tasks"] and family not in final["models"] and family not in art_runs.get(final["input_key"], []):
+    sources = list(dict.fromkeys(selection_task(cfg, task) for task in final["tasks"]))
+    for source in sources:
+        for family in final["families"]:
+            if family in final["models"] or family in runs.get((source, final["input_key"]), []):
+                continue
+            whose = "" if source == "art" else f" of task {source} (convnets.final.select_from: task)"
+            label = "ART" if source == "art" else source
             problems.append(
-                f"config key 'convnets.final': the {family} final models need an ART search run on "
+                f"config key 'convnets.final': the {family} final models{whose} need an {label} search run on "
                 f"'{final['input_key']}' (convnets.search.runs) that includes {family}, or a configuration in "
                 f"convnets.final.models.{family}"
             )
     return problems
 
 
-def feature_sizes(arch: Architecture, in_channels: int = 2) -> list[tuple[int, int, int, int]]:
-    """(C_in, C_out, output elements per channel, kernel elements) of every conv block."""
-    sizes, size, channels = [], (N_MUSCLES, N_TIME), in_channels
+DEEPDRAW_SHAPE = (N_MUSCLES, N_TIME)
+"""(muscles, steps) of DeepDraw's inputs: the shape the cost functions assume unless told the dataset's."""
+
+
+def input_shape(pcrt: Mapping | None) -> tuple[int, int]:
+    """(muscles, steps) of the networks' inputs on the PCRT dataset of a ``pcrt`` section (DeepDraw's 25 x 320,
+    the successor's 39 x 400): its muscle count and ``pcrt.assembly.window``; DeepDraw's without a section."""
+    if not pcrt:
+        return DEEPDRAW_SHAPE
+    return _input_shape(json.dumps(pcrt, sort_keys=True, default=str))
+
+
+@functools.lru_cache(maxsize=16)
+def _input_shape(pcrt_json: str) -> tuple[int, int]:
+    """Cached :func:`input_shape` (the successor's muscles come from the model file's XML)."""
+    from neuromotor.pcrt.layout import DatasetLayout
+
+    layout = DatasetLayout.from_config(json.loads(pcrt_json))
+    return layout.n_muscles, layout.window
+
+
+def feature_sizes(
+    arch: Architecture, in_channels: int = 2, shape: tuple[int, int] = DEEPDRAW_SHAPE
+) -> list[tuple[int, int, int, int]]:
+    """(C_in, C_out, output elements per channel, kernel elements) of every conv block on (muscles, steps)
+    ``shape`` inputs."""
+    sizes, size, channels = [], tuple(shape), in_channels
     for out_channels, kernel, stride in block_specs(arch):
         size = tuple(same_padding(n, k, s)[0] for n, k, s in zip(size, kernel, stride))
         sizes.append((channels, out_channels, size[0] * size[1], kernel[0] * kernel[1]))
@@ -528,21 +613,59 @@ def feature_sizes(arch: Architecture, in_channels: int = 2) -> list[tuple[int, i
     return sizes
 
 
-@functools.lru_cache(maxsize=4096)
-def forward_macs(arch: Architecture, in_channels: int = 2) -> int:
-    """Multiply-accumulates of one forward pass per sample (convolutions and the LSTM; heads neglected)."""
-    macs = sum(c_in * c_out * elements * kernel for c_in, c_out, elements, kernel in feature_sizes(arch, in_channels))
+@functools.lru_cache(maxsize=8192)
+def forward_macs(
+    arch: Architecture, in_channels: int = 2, shape: tuple[int, int] = DEEPDRAW_SHAPE, task: str | None = None
+) -> int:
+    """Multiply-accumulates of one forward pass per sample on (muscles, steps) ``shape`` inputs: convolutions and
+    the LSTM, plus the head of ``task`` (:func:`head_macs`; None: heads neglected). Barlow Twins passes two views."""
+    sizes = feature_sizes(arch, in_channels, shape)
+    n_time = shape[1]
+    macs = sum(c_in * c_out * elements * kernel for c_in, c_out, elements, kernel in sizes)
     if arch.family == "LSTM":
-        c_last, h_last = arch.spatial_channels[-1], feature_sizes(arch, in_channels)[-1][2] // N_TIME
-        macs += N_TIME * 4 * arch.units * (c_last * h_last + arch.units)
-    return int(macs)
+        c_last, h_last = arch.spatial_channels[-1], sizes[-1][2] // n_time
+        macs += n_time * 4 * arch.units * (c_last * h_last + arch.units)
+    if task is None:
+        return int(macs)
+    macs += head_macs(arch, in_channels, shape, task)
+    return int(2 * macs if task_spec(task).kind == "barlow" else macs)
 
 
-def activation_floats(arch: Architecture, in_channels: int = 2) -> int:
+def head_macs(arch: Architecture, in_channels: int, shape: tuple[int, int], task: str) -> int:
+    """Multiply-accumulates of the head of ``task`` per sample (neuromotor.convnets.models): classification and
+    Barlow Twins from the flattened last layer (LSTM: the last hidden state; Barlow: the 3 x 256 projector),
+    regression per output step, the autoencoder's linear decoder to the whole input (LSTM: per step)."""
+    spec = task_spec(task)
+    c_last, elements = feature_sizes(arch, in_channels, shape)[-1][1:3]
+    n_time = shape[1]
+    steps = n_time if arch.family == "LSTM" else _last_steps(arch, n_time)
+    flat = arch.units if arch.family == "LSTM" else c_last * elements
+    per_step = arch.units if arch.family == "LSTM" else flat // steps
+    n_out = task_output_size(task, in_channels, *shape)
+    if spec.kind == "classification":
+        return flat * n_out
+    if spec.kind == "barlow":
+        width = n_out
+        return flat * width + 2 * width * width
+    if spec.kind == "regression":
+        return per_step * n_out * steps
+    if arch.family == "LSTM":  # autoencoder: units -> C x M per step
+        return arch.units * in_channels * shape[0] * n_time
+    return flat * n_out
+
+
+def _last_steps(arch: Architecture, n_time: int) -> int:
+    """Time steps of the trunk's last layer (TF-SAME: ceil(n / stride) per block)."""
+    for _, kernel, stride in block_specs(arch):
+        n_time = same_padding(n_time, kernel[1], stride[1])[0]
+    return n_time
+
+
+def activation_floats(arch: Architecture, in_channels: int = 2, shape: tuple[int, int] = DEEPDRAW_SHAPE) -> int:
     """Floats of all layer outputs per sample (what a training step keeps for the backward pass, per copy)."""
-    floats = sum(c_out * elements for _, c_out, elements, _ in feature_sizes(arch, in_channels))
+    floats = sum(c_out * elements for _, c_out, elements, _ in feature_sizes(arch, in_channels, shape))
     if arch.family == "LSTM":
-        floats += N_TIME * 6 * arch.units
+        floats += shape[1] * 6 * arch.units
     return int(floats)
 
 
@@ -587,7 +710,7 @@ def part_architectures(
         names = part_configurations(cfg, task, input_key, family, rung, part, rows)
     else:
         per_job = int(cfg["search"].get("models_per_job", 1))
-        n_models = rung_plan(cfg, run_of(cfg, task, input_key))[rung]["n_models"]
+        n_models = rung_plan(cfg, run_of(cfg, task, input_key), family)[rung]["n_models"]
         slots = min(per_job, n_models - part * per_job)
         names = _costliest(tuple(family_order(cfg, family)))[:slots]
     return [_architecture(name) for name in names]
@@ -614,7 +737,8 @@ LOAD_BLOCK = 4096
 
 
 def job_peak_mb(
-    arch: Architecture, input_key: str, n_samples: int, batch_size: int, eval_batch_size: int, device: str = "cpu"
+    arch: Architecture, input_key: str, n_samples: int, batch_size: int, eval_batch_size: int, device: str = "cpu",
+    shape: tuple[int, int] = DEEPDRAW_SHAPE,
 ) -> float:
     """Peak host memory (MB) of a training job. CPU: the inputs of all samples once (read block by block into one
     tensor) and about four copies of a training batch's activations plus an evaluation batch's. GPU (``device`` not
@@ -622,20 +746,21 @@ def job_peak_mb(
     the GPU's free memory: 12.8 GB of paper inputs need a GPU of >= 32 GB), so the host holds torch, the CUDA
     context and two blocks being read."""
     channels = INPUT_CHANNELS[input_key]
-    per_sample = channels * N_MUSCLES * N_TIME * 4
+    per_sample = channels * shape[0] * shape[1] * 4
     if device != "cpu":
         return GPU_BASE_MB + 2 * min(LOAD_BLOCK, n_samples) * per_sample / 1e6
-    activations = activation_floats(arch, channels) * 4 * (4 * batch_size + eval_batch_size)
+    activations = activation_floats(arch, channels, shape) * 4 * (4 * batch_size + eval_batch_size)
     return CPU_BASE_MB + (n_samples * per_sample + 2 * min(LOAD_BLOCK, n_samples) * per_sample + activations) / 1e6
 
 
 def job_memory_mb(
-    arch: Architecture, input_key: str, n_samples: int, batch_size: int, eval_batch_size: int, device: str = "cpu"
+    arch: Architecture, input_key: str, n_samples: int, batch_size: int, eval_batch_size: int, device: str = "cpu",
+    shape: tuple[int, int] = DEEPDRAW_SHAPE,
 ) -> int:
     """Memory request of a training job: :func:`job_peak_mb` with 40 % headroom (neuromotor.costs)."""
     from neuromotor.costs import memory_request_mb
 
-    return memory_request_mb(job_peak_mb(arch, input_key, n_samples, batch_size, eval_batch_size, device))
+    return memory_request_mb(job_peak_mb(arch, input_key, n_samples, batch_size, eval_batch_size, device, shape))
 
 
 CPU_MACS_PER_S = {"conv": 2e10, "LSTM": 4e9}
@@ -648,11 +773,14 @@ CPU_SAMPLE_S = 6e-4
 fitted with CPU_MACS_PER_S to a demo run (1,200 samples) and a validation run (20,000)."""
 
 
-def job_cpu_seconds(arch: Architecture, input_key: str, n_samples: int, epochs: int) -> float:
+def job_cpu_seconds(
+    arch: Architecture, input_key: str, n_samples: int, epochs: int, shape: tuple[int, int] = DEEPDRAW_SHAPE,
+    task: str | None = None,
+) -> float:
     """Expected CPU seconds of a CPU training job: three forward passes' worth of MACs per training sample and
     epoch (and two evaluations) at :data:`CPU_MACS_PER_S`, :data:`CPU_SAMPLE_S` per sample and epoch, plus
     :data:`CPU_START_S`."""
-    macs = forward_macs(arch, INPUT_CHANNELS[input_key]) * n_samples * (3 * epochs + 2)
+    macs = forward_macs(arch, INPUT_CHANNELS[input_key], tuple(shape), task) * n_samples * (3 * epochs + 2)
     rate = CPU_MACS_PER_S["LSTM" if arch.family == "LSTM" else "conv"]
     return CPU_START_S + CPU_SAMPLE_S * n_samples * epochs + macs / rate
 
@@ -660,34 +788,40 @@ def job_cpu_seconds(arch: Architecture, input_key: str, n_samples: int, epochs: 
 # ---- GPU cost from FLOP counts -------------------------------------------------------------------------------------
 
 
-def model_flops(arch: Architecture, cfg: Mapping, input_key: str, epochs: int, n_train: int, n_test: int) -> float:
-    """FLOPs of training one model for ``epochs`` (forward + backward ≈ 3 forward passes per training sample, the
-    validations every ``val_interval`` steps, the final evaluation of train, val and test sets; 2 FLOPs per
-    multiply-accumulate; heads neglected)."""
-    recipe = recipe_settings(cfg, arch.family, epochs)
+def model_flops(
+    arch: Architecture, cfg: Mapping, input_key: str, epochs: int, n_train: int, n_test: int,
+    shape: tuple[int, int] = DEEPDRAW_SHAPE, task: str | None = None,
+) -> float:
+    """FLOPs of training one model for ``epochs`` on (muscles, steps) ``shape`` inputs (forward + backward ≈ 3
+    forward passes per training sample, the validations every ``val_interval`` steps, the final evaluation of
+    train, val and test sets; 2 FLOPs per multiply-accumulate; the head of ``task``, None: heads neglected)."""
+    recipe = recipe_settings(cfg, arch.family, epochs, task)
     n_fit = int((1 - cfg["train"]["val_fraction"]) * n_train)
     n_val = n_train - n_fit
     steps = max(1, n_fit // recipe["batch_size"]) * epochs
     validations = -(-steps // recipe["val_interval"])
     forwards = 3 * steps * recipe["batch_size"] + validations * n_val + n_train + n_test
-    return 2.0 * forward_macs(arch, INPUT_CHANNELS[input_key]) * forwards
+    return 2.0 * forward_macs(arch, INPUT_CHANNELS[input_key], tuple(shape), task) * forwards
 
 
-def search_gpu_hours(cfg: Mapping, n_train: int = 160_000, n_test: int = 40_000, flops_per_s: float = 20e12) -> dict:
+def search_gpu_hours(
+    cfg: Mapping, n_train: int = 160_000, n_test: int = 40_000, flops_per_s: float = 20e12,
+    shape: tuple[int, int] = DEEPDRAW_SHAPE,
+) -> dict:
     """GPU-hours of the search, the final models and the experiment sets at ``flops_per_s`` (default the issue's
     20 TFLOP/s). Under successive halving the configurations that survive a rung are known only after it runs:
     ``total`` counts each rung's models at the mean cost of the family's sampled configurations, ``worst`` at the
     costliest ones. Returns {"total", "worst", "search", "final", "experiments", "rows"} with one row per (run,
     family, rung): task, input_key, family, rung, epochs, n_models, gpu_h, worst_gpu_h."""
     rows, hours = [], lambda flops: flops / flops_per_s / 3600
-    epochs = int(cfg["final"]["epochs"] or cfg["train"]["epochs"])
     mean_final: dict[tuple, float] = {}
     for run in search_runs(cfg):
+        task = run["task"]
         for family in run["families"]:
             archs = [parse_name(name).architecture for name in family_order(cfg, family)]
-            for rung in rung_plan(cfg, run):
+            for rung in rung_plan(cfg, run, family):
                 costs = sorted(
-                    (model_flops(a, cfg, run["input_key"], rung["epochs"], n_train, n_test) for a in archs),
+                    (model_flops(a, cfg, run["input_key"], rung["epochs"], n_train, n_test, shape, task) for a in archs),
                     reverse=True,
                 )
                 rows.append({
@@ -696,26 +830,31 @@ def search_gpu_hours(cfg: Mapping, n_train: int = 160_000, n_test: int = 40_000,
                     "gpu_h": hours(sum(costs) / max(1, len(costs)) * rung["n_models"]),
                     "worst_gpu_h": hours(sum(costs[: rung["n_models"]])),
                 })  # fmt: skip
-            final_costs = [model_flops(a, cfg, run["input_key"], epochs, n_train, n_test) for a in archs]
-            mean_final[(run["input_key"], family)] = sum(final_costs) / max(1, len(final_costs))
+            epochs = int(cfg["final"]["epochs"] or train_epochs(cfg, family, task))
+            final_costs = [model_flops(a, cfg, run["input_key"], epochs, n_train, n_test, shape, task) for a in archs]
+            mean_final[(task, run["input_key"], family)] = sum(final_costs) / max(1, len(final_costs))
     search = sum(r["gpu_h"] for r in rows)
     worst = sum(r["worst_gpu_h"] for r in rows)
     final = 0.0
     for job in final_models(cfg):
         pinned = cfg["final"]["models"].get(job["family"])
-        key = (cfg["final"]["input_key"], job["family"])
+        input_key = cfg["final"]["input_key"]
         if pinned:
-            flops = model_flops(parse_name(pinned).architecture, cfg, key[0], epochs, n_train, n_test)
-        else:
-            flops = mean_final.get(key, 0.0)  # the winner is known only after the search: the family's mean
+            epochs = int(cfg["final"]["epochs"] or train_epochs(cfg, job["family"], job["task"]))
+            flops = model_flops(
+                parse_name(pinned).architecture, cfg, input_key, epochs, n_train, n_test, shape, job["task"]
+            )
+        else:  # the winner is known only after the search: the family's mean (on the final task, else ART)
+            flops = mean_final.get(
+                (job["task"], input_key, job["family"]), mean_final.get(("art", input_key, job["family"]), 0.0)
+            )
         final += hours(flops)
     experiments = 0.0
     for job in experiment_models(cfg):
         spec = cfg["experiments"][job["experiment"]]
         arch = parse_name(job["configuration"]).architecture
-        experiments += hours(
-            model_flops(arch, cfg, spec["input_key"], int(spec["epochs"] or cfg["train"]["epochs"]), n_train, n_test)
-        )
+        epochs = int(spec["epochs"] or train_epochs(cfg, job["family"], job["task"]))
+        experiments += hours(model_flops(arch, cfg, spec["input_key"], epochs, n_train, n_test, shape, job["task"]))
     return {
         "total": search + final + experiments, "worst": worst + final + experiments, "search": search,
         "final": final, "experiments": experiments, "rows": rows,
@@ -737,9 +876,9 @@ def summary_inputs(cfg: Mapping, task: str, input_key: str) -> list[str]:
     ]
 
 
-def final_inputs(cfg: Mapping, family: str, dataset: str) -> dict[str, str]:
-    """The dataset, and the search table the family's configuration comes from (none when pinned)."""
-    summary = selection_summary(cfg, family)
+def final_inputs(cfg: Mapping, family: str, dataset: str, task: str = "art") -> dict[str, str]:
+    """The dataset, and the search table the family's configuration on ``task`` comes from (none when pinned)."""
+    summary = selection_summary(cfg, family, task)
     return {"dataset": dataset} | ({"summary": summary} if summary else {})
 
 
@@ -774,17 +913,21 @@ GPU_LOAD_S = 300.0
 (12.8 GB of paper-scale ``spindle_info``), once per job however many models it trains."""
 
 
-def training_seconds(cfg: Mapping, pcrt: Mapping, arch: Architecture, input_key: str, epochs: int) -> float:
-    """Expected seconds of training one model for ``epochs`` on the PCRT dataset (``pcrt`` section), without the
-    job's start: on a CPU :func:`job_cpu_seconds` (one core), on a GPU its FLOPs (:func:`model_flops`) at the
-    sustained rate a request assumes (neuromotor.costs.GPU_FLOPS)."""
+def training_seconds(
+    cfg: Mapping, pcrt: Mapping, arch: Architecture, input_key: str, epochs: int | None, task: str | None = None
+) -> float:
+    """Expected seconds of training one model for ``epochs`` (None: the recipe's) on ``task`` on the PCRT dataset
+    (``pcrt`` section: its sizes and input shape), without the job's start: on a CPU :func:`job_cpu_seconds` (one
+    core), on a GPU its FLOPs (:func:`model_flops`) at the sustained rate a request assumes
+    (neuromotor.costs.GPU_FLOPS)."""
     from neuromotor.costs import GPU_FLOPS
 
     n_train, n_test = pcrt["assembly"]["n_train"], pcrt["assembly"]["n_test"]
-    epochs = recipe_settings(cfg, arch.family, epochs)["epochs"]
+    shape = input_shape(pcrt)
+    epochs = recipe_settings(cfg, arch.family, epochs, task)["epochs"]
     if cfg["device"] == "cpu":
-        return job_cpu_seconds(arch, input_key, n_train + n_test, epochs)
-    return model_flops(arch, cfg, input_key, epochs, n_train, n_test) / GPU_FLOPS
+        return job_cpu_seconds(arch, input_key, n_train + n_test, epochs, shape, task)
+    return model_flops(arch, cfg, input_key, epochs, n_train, n_test, shape, task) / GPU_FLOPS
 
 
 def start_seconds(cfg: Mapping) -> float:
@@ -794,10 +937,11 @@ def start_seconds(cfg: Mapping) -> float:
 
 
 def jobs_resources(
-    cfg: Mapping, pcrt: Mapping, archs: Sequence[Architecture], input_key: str, epochs: int | None
+    cfg: Mapping, pcrt: Mapping, archs: Sequence[Architecture], input_key: str, epochs: int | None,
+    task: str | None = None,
 ) -> tuple[int, int]:
-    """(MB, minutes) at attempt 1 of one job training ``archs`` one after the other for ``epochs`` (None =
-    ``train.epochs``) on data read once: the largest model's memory (:func:`job_memory_mb`) and one run-time
+    """(MB, minutes) at attempt 1 of one job training ``archs`` one after the other for ``epochs`` (None = the
+    recipe's, :func:`train_epochs`) on ``task`` on data read once: the largest model's memory (:func:`job_memory_mb`) and one run-time
     request for the start plus every model's :func:`training_seconds` (2x headroom, 10-minute floor, at most
     7 days: neuromotor.costs.runtime_request_min)."""
     from neuromotor.costs import runtime_request_min
@@ -806,22 +950,25 @@ def jobs_resources(
         raise ValueError("jobs_resources: a training job trains at least one architecture")
     n_samples = pcrt["assembly"]["n_train"] + pcrt["assembly"]["n_test"]
     device = "cpu" if cfg["device"] == "cpu" else "gpu"
+    shape = input_shape(pcrt)
     memory = 0
     for arch in archs:
-        recipe = recipe_settings(cfg, arch.family, epochs)
+        recipe = recipe_settings(cfg, arch.family, epochs, task)
         memory = max(memory, job_memory_mb(arch, input_key, n_samples, recipe["batch_size"],
-                                           recipe["eval_batch_size"], device))  # fmt: skip
-    seconds = start_seconds(cfg) + sum(training_seconds(cfg, pcrt, arch, input_key, epochs) for arch in archs)
+                                           recipe["eval_batch_size"], device, shape))  # fmt: skip
+    seconds = start_seconds(cfg) + sum(training_seconds(cfg, pcrt, arch, input_key, epochs, task) for arch in archs)
     return memory, runtime_request_min(seconds)
 
 
 def job_resources(
-    cfg: Mapping, pcrt: Mapping, arch: Architecture, input_key: str, role: str, epochs: int | None = None
+    cfg: Mapping, pcrt: Mapping, arch: Architecture, input_key: str, role: str, epochs: int | None = None,
+    task: str | None = None,
 ) -> tuple[int, int]:
-    """(MB, minutes) of one training job of ``role`` (search or final) on the PCRT dataset (``pcrt`` section): on a
-    CPU the measured per-sample cost, on a GPU its FLOPs at a sustained rate (neuromotor.costs.GPU_FLOPS) plus
-    loading (:func:`jobs_resources` of one model)."""
-    return jobs_resources(cfg, pcrt, [arch], input_key, epochs if epochs is not None else cfg[role]["epochs"])
+    """(MB, minutes) of one training job of ``role`` (search or final) on ``task`` on the PCRT dataset (``pcrt``
+    section): on a CPU the measured per-sample cost, on a GPU its FLOPs at a sustained rate
+    (neuromotor.costs.GPU_FLOPS) plus loading (:func:`jobs_resources` of one model)."""
+    epochs = epochs if epochs is not None else cfg[role]["epochs"]
+    return jobs_resources(cfg, pcrt, [arch], input_key, epochs, task)
 
 
 def retry_request(value: int, attempt: int, cap: int) -> int:
@@ -858,8 +1005,8 @@ def part_cost(
     """(MB, minutes) of a part job: its models one after the other on the data read once (:func:`jobs_resources`
     of :func:`part_architectures`)."""
     archs = part_architectures(cfg, task, input_key, family, rung, part, list(previous))
-    epochs = rung_epochs(cfg, run_of(cfg, task, input_key))
-    return jobs_resources(cfg, pcrt, archs, input_key, epochs[rung])
+    epochs = rung_epochs(cfg, run_of(cfg, task, input_key), family)
+    return jobs_resources(cfg, pcrt, archs, input_key, epochs[rung], task)
 
 
 def experiment_cost(cfg: Mapping, pcrt: Mapping, experiment: str, family: str) -> tuple[int, int]:

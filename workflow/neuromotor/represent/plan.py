@@ -220,18 +220,21 @@ def layer_floats(config_json: str | None, family: str, conv: Mapping) -> list[in
     from neuromotor.convnets import plan as convnets_plan
     from neuromotor.convnets.architecture import INPUT_CHANNELS, N_MUSCLES, N_TIME, Architecture, parse_name
 
+    shape = (N_MUSCLES, N_TIME)
     if config_json and Path(config_json).is_file():
         config = json.loads(Path(config_json).read_text())
         arch = Architecture.from_dict(config["architecture"])
         channels = int(config["input_shape"][0])
+        if len(config["input_shape"]) == 3:  # (C, M, T): the dataset's shape (the successor's 39 x 400)
+            shape = tuple(int(n) for n in config["input_shape"][1:])
     else:
         pinned = conv["final"]["models"].get(family)
         arch = parse_name(pinned).architecture if pinned else convnets_plan.largest_architecture(family, conv)
         channels = INPUT_CHANNELS[conv["final"]["input_key"]]
-    floats = [channels * N_MUSCLES * N_TIME]
-    floats += [c_out * elements for _, c_out, elements, _ in convnets_plan.feature_sizes(arch, channels)]
+    floats = [channels * shape[0] * shape[1]]
+    floats += [c_out * elements for _, c_out, elements, _ in convnets_plan.feature_sizes(arch, channels, shape)]
     if arch.family == "LSTM":
-        floats.append(arch.units * N_TIME)
+        floats.append(arch.units * shape[1])
     return floats
 
 
