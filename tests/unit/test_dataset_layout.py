@@ -45,9 +45,12 @@ def test_a_consumer_built_for_another_layout_fails_naming_the_store(tmp_path):
         layout.require(320, 25, consumer="the convnets", store=store)
     from neuromotor.convnets.stages import check_dataset_layout
 
-    with pytest.raises(DataFormatError, match="window 400 .expected 320."):
-        check_dataset_layout(store)
-    check_dataset_layout(write_store(tmp_path / "ok.zarr"))
+    # the networks take the dataset's own (C, M, T) (the successor's 39 x 400), but action recognition needs 20 labels
+    assert check_dataset_layout(store) == (2, 25, 400)
+    assert check_dataset_layout(write_store(tmp_path / "ok.zarr")) == (2, 25, 320)
+    ten = {"dt_s": DT_S, "label_letters": " ".join(LABEL_LETTERS[:10])}
+    with pytest.raises(DataFormatError, match=r"ten\.zarr: the convnets is built for .*labels 10 \(expected 20\)"):
+        check_dataset_layout(write_store(tmp_path / "ten.zarr", attrs=ten))
 
 
 def test_another_window_fails_at_config_validation():
