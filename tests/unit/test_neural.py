@@ -463,3 +463,19 @@ def test_vs_paper_judges_the_reference_rows_of_study_neural(planted, tmp_path):
         assert verdicts["bin_ms"] == "agrees"
         assert verdicts["position_velocity_tasks_best"] == "missing from this run"  # no position/velocity task
         assert verdicts["median_predictivity"] == "not checked (unknown)"
+
+
+def test_the_successors_limb_tasks_count_as_position_velocity_tasks():
+    """position_velocity_tasks_best sets the hand/limb position and velocity regressions against the other tasks
+    (acceleration, joints, autoencoding, action recognition)."""
+    from neuromotor.neural.findings import measurements
+
+    def row(task, ev):
+        return {"session": "s", "area": "CN", "task": task, "state": "trained", "best_median_ev": ev, "performance": ev}
+
+    models = [row("limb_pos_vel", 0.4), row("hand_vel", 0.3), row("joints_pos", 0.5), row("limb_pos_vel_acc", 0.2)]
+    baselines = [{"session": "s", "area": "CN", "median_ev": 0.1}]
+    scale = {"pca_components": 75, "ridge_alphas": 15, "cv_folds": 5, "bin_ms": 10.0}
+    found = {m.quantity: m for m in measurements(models, baselines, scale)}
+    assert found["position_velocity_tasks_best"].value == {"position_velocity": 0.4, "other": 0.5}
+    assert "joints_pos, limb_pos_vel_acc" in found["position_velocity_tasks_best"].note

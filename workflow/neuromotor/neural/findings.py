@@ -21,8 +21,12 @@ import numpy as np
 
 from neuromotor.fidelity.compare import Measurement
 
-POSITION_VELOCITY_TASKS = ("tdt", "tdt_pv")
-"""The project's tasks that regress the hand position (and velocity): the successor's best-predicting kind."""
+POSITION_VELOCITY_TASKS = (
+    "tdt", "tdt_pv", "hand_pos", "hand_vel", "hand_pos_vel", "limb_pos", "limb_vel", "limb_pos_vel",
+)  # fmt: skip
+"""The tasks that regress the position and/or velocity of the hand or limb (hand + elbow): the successor's
+best-predicting kind ("limb position/velocity tasks best"). The acceleration tasks (``*_pos_vel_acc``), the joint
+regressions, autoencoding, Barlow Twins and action recognition are the others."""
 
 
 def _best(rows: Sequence[Mapping], **match) -> float:
