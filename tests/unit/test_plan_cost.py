@@ -3,7 +3,7 @@
 import pytest
 
 from neuromotor.plan_cost import (
-    Job, calibrate, dry_run, makespan_hours, over_limits, parse_dry_run, rule_costs,
+    Job, calibrate, dry_run, makespan_hours, over_limits, parse_dry_run, planning_directory, rule_costs,
 )
 from tests.runner import PROJECT_ROOT, TINY_CONFIG, Workflow, parse_job_counts
 
@@ -103,3 +103,27 @@ def test_the_tiny_plan_parses_into_every_planned_job(tmp_path):
     assert generate and generate <= set(dataset.deps)
     assert all(job.runtime_min > 0 and job.mem_mb > 0 for job in jobs if job.outputs)
     assert makespan_hours(jobs, cores=2) > 0
+
+
+def test_the_planning_directory_resolves_relative_paths_as_the_users_directory_does(tmp_path):
+    """A config's ``../shared/model.osim`` and ``data/x`` mean the same in the planning directory as in the user's;
+    the run's outputs are left out (the plan is the whole one)."""
+    user = tmp_path / "home" / "project"
+    (user / "data").mkdir(parents=True)
+    (user / "data" / "x.mat").write_text("x")
+    (user / "results").mkdir()
+    (tmp_path / "home" / "shared").mkdir()
+    (tmp_path / "home" / "shared" / "model.osim").write_text("<OpenSimDocument/>")
+    (tmp_path / "plan").mkdir()
+    workdir = planning_directory(tmp_path / "plan", user, PROJECT_ROOT)
+    assert (workdir / "../shared/model.osim").read_text() == "<OpenSimDocument/>"
+    assert (workdir / "data/x.mat").read_text() == "x"
+    assert (workdir / "config/config.yaml").is_file() and not (workdir / "results").exists()
+
+
+def test_a_failed_dry_run_shows_snakemakes_message(tmp_path):
+    """Snakemake reports an invalid config on stdout: neuromotor-plan's failure carries it (not an empty message)."""
+    config = tmp_path / "bad.yaml"
+    config.write_text("pcrt:\n  dt_s: -1\n")
+    with pytest.raises(SystemExit, match=r"(?s)failed:.*dt_s"):
+        dry_run(config, cores=2, directory=None, snakefile=PROJECT_ROOT / "Snakefile")

@@ -29,7 +29,11 @@ SKIP_REASONS = {
     "lint": "lints the workflow (`make lint`), plans nothing",
     "placeholder": "names a file or folder the reader supplies (`...`, `<...>`, `my.yaml`, `my-profile`)",
     "mention": "names the program, not a command (neuromotor-plan needs --configfile)",
+    "model": "plans on the user-supplied macaque model, not beside this checkout (../shared/models)",
 }
+
+USER_SUPPLIED = {"config/paper/tdp.yaml": PROJECT_ROOT.parent / "shared/models/Snap_scaled_fin1.osim"}
+"""Presets whose model the user supplies (its path relative to the working directory, as the preset names it)."""
 
 
 @dataclass(frozen=True)
@@ -119,6 +123,8 @@ def skip_reason(command: Command) -> str | None:
         return "lint"
     if any("..." in w or "<" in w or ">" in w or w in ("my.yaml", "my-profile") for w in words):
         return "placeholder"
+    if any(w in USER_SUPPLIED and not USER_SUPPLIED[w].is_file() for w in words):
+        return "model"
     return None
 
 
@@ -227,9 +233,12 @@ def test_extraction_of_blocks_and_spans():
 
 
 def _workdir(path: Path) -> Path:
+    """A working directory like the checkout: its config, resources and profiles, and ``../shared`` beside it."""
     path.mkdir(parents=True, exist_ok=True)
     for name in ("config", "resources", "profiles"):
         (path / name).symlink_to(PROJECT_ROOT / name)
+    if (PROJECT_ROOT.parent / "shared").is_dir():
+        (path.parent / "shared").symlink_to(PROJECT_ROOT.parent / "shared")
     return path
 
 

@@ -110,25 +110,44 @@ def parse_dry_run(text: str) -> list[Job]:
 
 def dry_run(configfile: Path, *, cores: int, directory: Path | None, snakefile: Path, extra: Sequence[str] = ()) -> str:  # noqa: E501
     """The text of ``snakemake --dry-run`` for the plan. Without ``directory`` it plans in an empty working directory
-    (the whole plan, as before it runs) holding links to the project's config, resources and profiles."""
+    (the whole plan, as before it runs): see :func:`planning_directory`."""
     with tempfile.TemporaryDirectory(prefix="neuromotor-plan-") as tmp:
-        workdir = directory
-        if workdir is None:
-            workdir = Path(tmp)
-            for name in ("config", "resources", "profiles"):
-                if (snakefile.parent / name).exists():
-                    (workdir / name).symlink_to(snakefile.parent / name)
-            if (Path.cwd() / "data").is_dir():  # the user's input files (the EMG plan reads their headers)
-                (workdir / "data").symlink_to(Path.cwd() / "data")
+        workdir = directory if directory is not None else planning_directory(Path(tmp), Path.cwd(), snakefile.parent)
         command = [
             sys.executable, "-m", "snakemake", *extra, "--snakefile", str(snakefile), "--directory", str(workdir),
             "--configfile", str(Path(configfile).resolve()), "--dry-run", "--cores", str(cores), "--nolock",
             "--rerun-triggers", "mtime",
         ]  # fmt: skip
         result = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
-    if result.returncode != 0:
-        raise SystemExit(f"neuromotor-plan: the dry-run of {configfile} failed:\n{result.stderr[-6000:]}")
+    if result.returncode != 0:  # Snakemake prints a config or workflow error on stdout, a Python error on stderr
+        message = (result.stdout[-3000:] + "\n" + result.stderr[-3000:]).strip()
+        raise SystemExit(f"neuromotor-plan: the dry-run of {configfile} failed:\n{message}")
     return result.stdout + "\n" + result.stderr
+
+
+OUTPUT_FOLDERS = frozenset({"results", "logs", "benchmarks", ".snakemake"})
+"""What a run writes into its working directory: left out of the planning directory, so the plan is the whole one."""
+
+
+def planning_directory(tmp: Path, cwd: Path, project: Path) -> Path:
+    """An empty working directory under ``tmp`` in which the config's relative paths mean what they mean in ``cwd``.
+
+    It is ``tmp/<cwd's name>`` holding links to every entry of ``cwd`` but the run's outputs (the user's data and
+    models; the EMG plan reads their headers) and the project's config, resources and profiles; ``tmp`` holds links
+    to the other entries of ``cwd``'s parent, so that ``../shared/models/arm.osim`` resolves as it does in ``cwd``."""
+    workdir = tmp / (cwd.name or "work")
+    workdir.mkdir()
+    for entry in cwd.iterdir():
+        if entry.name not in OUTPUT_FOLDERS:
+            (workdir / entry.name).symlink_to(entry.resolve())
+    for name in ("config", "resources", "profiles"):
+        if (project / name).exists() and not (workdir / name).exists():
+            (workdir / name).symlink_to((project / name).resolve())
+    if cwd.parent != cwd:
+        for entry in cwd.parent.iterdir():
+            if entry.name != workdir.name:
+                (tmp / entry.name).symlink_to(entry.resolve())
+    return workdir
 
 
 def read_benchmark(path: Path) -> tuple[float, float] | None:
