@@ -219,4 +219,4 @@ rule convnets_figures:
 
 rule convnets:
     input:
-        convnets_plan.target_paths(CONVNETS),
+        convnets_plan.target_paths(CONVNETS, CONVNETS_SHAPE),

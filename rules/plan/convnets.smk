@@ -6,6 +6,7 @@ from neuromotor.costs import MAX_MEM_MB as CONVNETS_MAX_MB, MAX_RUNTIME_MIN as C
 
 CONVNETS = config["convnets"]
 CONVNETS_DIR = convnets_plan.CONVNETS_DIR
+CONVNETS_SHAPE = convnets_plan.input_shape(PCRT)  # (muscles, steps): which configurations a task's head fits
 
 
 def convnets_search_settings(wildcards):
@@ -20,7 +21,9 @@ def convnets_final_settings(wildcards):
 
 def convnets_part_settings(wildcards):
     w = wildcards
-    return convnets_plan.part_settings(CONVNETS, w.task, w.input_key, w.family, int(w.rung), int(w.part), SEED)
+    return convnets_plan.part_settings(
+        CONVNETS, w.task, w.input_key, w.family, int(w.rung), int(w.part), SEED, CONVNETS_SHAPE
+    )
 
 
 def convnets_experiment_settings(wildcards):
@@ -28,7 +31,7 @@ def convnets_experiment_settings(wildcards):
 
 
 def convnets_summary_inputs(wildcards):
-    return convnets_plan.summary_inputs(CONVNETS, wildcards.task, wildcards.input_key)
+    return convnets_plan.summary_inputs(CONVNETS, wildcards.task, wildcards.input_key, CONVNETS_SHAPE)
 
 
 def convnets_part_inputs(wildcards):
@@ -53,7 +56,8 @@ def _convnets_search_cost(wildcards):
 
 def _convnets_final_cost(wildcards, input):
     """Sized for the winner once the search table is there (before: the costliest sampled configuration)."""
-    arch = convnets_plan.final_architecture(CONVNETS, wildcards.family, input.get("summary"))
+    summary = input.get("summary")
+    arch = convnets_plan.final_architecture(CONVNETS, wildcards.family, summary, wildcards.task, CONVNETS_SHAPE)
     input_key = CONVNETS["final"]["input_key"]
     return convnets_plan.job_resources(CONVNETS, PCRT, arch, input_key, "final", task=wildcards.task)
 

@@ -385,3 +385,47 @@ def test_final_request_follows_the_search_table_once_it_exists(tmp_path):
     assert plan.final_architecture(cfg, "S", str(tmp_path / "absent.tsv")) == plan.final_architecture(cfg, "S")
     pinned = cfg | {"final": cfg["final"] | {"models": {"S": order[2]}}}
     assert plan.final_architecture(pinned, "S", str(summary)) == parse_name(order[2]).architecture
+
+
+def test_a_tasks_search_draws_only_configurations_whose_head_fits_the_input():
+    from neuromotor.convnets.architecture import MAX_HEAD_WEIGHTS, head_fits, head_weights
+
+    runs = [{"task": task, "input_key": "spindle_info"} for task in ("art", "autoencoder")]
+    cfg = _halving(runs=runs)
+    successor = (39, 400)
+    stream = [configuration_name(a) for a in plan.sample_configurations("S", 800, seed=0)]
+    autoencoder = plan.family_order(cfg, "S", "autoencoder", "spindle_info", successor)
+    assert len(autoencoder) == len(set(autoencoder)) == 50
+    assert all(head_fits(parse_name(name).architecture, "autoencoder", 2, successor) for name in autoencoder)
+    assert autoencoder == [name for name in stream if name in set(autoencoder)]  # the stream's order, filtered
+    refused = [name for name in stream[:50] if name not in set(autoencoder)]
+    assert refused and all(
+        head_weights(parse_name(name).architecture, "autoencoder", 2, successor) > MAX_HEAD_WEIGHTS for name in refused
+    )
+    # ART fits every configuration: its order, and every DeepDraw-shaped order, is the unfiltered one
+    assert plan.family_order(cfg, "S", "art", "spindle_info", successor) == stream[:50] == plan.family_order(cfg, "S")
+    assert plan.family_order(cfg, "S", "tdt_pv") == stream[:50] != plan.family_order(cfg, "S", "autoencoder")
+    # the plan's jobs take the filtered order: rung 0's parts, the part settings and the final bound
+    parts = [c for p in range(50) for c in plan.part_configurations(cfg, "autoencoder", "spindle_info", "S", 0, p,
+                                                                      shape=successor)]  # fmt: skip
+    assert parts == autoencoder
+    settings = plan.part_settings(cfg, "autoencoder", "spindle_info", "S", 1, 0, 0, successor)
+    assert settings["order"] == autoencoder
+    bound = plan.part_architectures(cfg, "autoencoder", "spindle_info", "S", 1, 0, ["absent"], successor)
+    assert configuration_name(bound[0]) in autoencoder
+    with pytest.raises(ValueError, match="fewer than 50 distinct accepted configurations"):
+        plan.sample_configurations("S", 50, accept=lambda arch: False)
+
+
+@pytest.mark.parametrize("task", ["art", "tdt", "autoencoder", "barlow", "hand_pos_vel"])
+@pytest.mark.parametrize("name", ["spatial_temporal_2_8-16_16-32_3521", "spatiotemporal_2_8-16_5252", "lstm_2_8-16_64_51"])
+def test_head_weights_count_the_largest_linear_layer_of_the_built_head(task, name):
+    import torch
+
+    from neuromotor.convnets.architecture import head_weights
+    from neuromotor.convnets.models import PCRTNetwork
+
+    arch = parse_name(name).architecture
+    network = PCRTNetwork(arch, task, 2, (9, 30))
+    linear = max(m.weight.numel() for m in network.head.modules() if isinstance(m, torch.nn.Linear))
+    assert head_weights(arch, task, 2, (9, 30)) == linear

@@ -366,6 +366,45 @@ def block_specs(arch: Architecture) -> list[tuple[int, tuple[int, int], tuple[in
     return spatial
 
 
+def trunk_output_shape(arch: Architecture, shape: tuple[int, int] = (N_MUSCLES, N_TIME)) -> tuple[int, int, int]:
+    """(channels, muscles, steps) of the last conv block's output on (muscles, steps) ``shape`` inputs (TF-SAME:
+    ceil(n / stride) per block and axis)."""
+    size = tuple(shape)
+    for _, kernel, stride in block_specs(arch):
+        size = tuple(same_padding(n, k, s)[0] for n, k, s in zip(size, kernel, stride))
+    return block_specs(arch)[-1][0], size[0], size[1]
+
+
+MAX_HEAD_WEIGHTS = 2**28
+"""Largest linear layer of a head (1 GiB of float32 weights): the autoencoder's flat linear decoder, features x
+(C M T), exceeds it on trunks whose last layer is large (small strides), e.g. for most sampled S configurations on
+the successor's 39 x 400 inputs."""
+
+
+def head_weights(arch: Architecture, task: str, n_channels: int, shape: tuple[int, int] = (N_MUSCLES, N_TIME)) -> int:
+    """Weights of the largest linear layer of the head of ``task`` (neuromotor.convnets.models.Network) on
+    ``n_channels`` x (muscles, steps) ``shape`` inputs: from the flattened last layer (classification, autoencoder,
+    the Barlow projector's first layer) or per output step (regression); LSTM from its hidden state (the
+    autoencoder per step: units -> C x M)."""
+    spec = task_spec(task)
+    if arch.family == "LSTM":
+        features = int(arch.units)
+    else:
+        channels, muscles, steps = trunk_output_shape(arch, shape)
+        features = channels * muscles * (1 if spec.kind == "regression" else steps)
+    if spec.kind == "barlow":
+        projector = zip((features, *BARLOW_PROJECTOR[:-1]), BARLOW_PROJECTOR)
+        return max(int(n_in) * int(n_out) for n_in, n_out in projector)
+    if spec.kind == "autoencoder" and arch.family == "LSTM":
+        return features * int(n_channels) * int(shape[0])
+    return int(features) * task_output_size(task, n_channels, *shape)
+
+
+def head_fits(arch: Architecture, task: str, n_channels: int, shape: tuple[int, int] = (N_MUSCLES, N_TIME)) -> bool:
+    """Whether the head of ``task`` on this trunk stays within :data:`MAX_HEAD_WEIGHTS`."""
+    return head_weights(arch, task, n_channels, shape) <= MAX_HEAD_WEIGHTS
+
+
 def target_indices(output_steps: int, n_time: int = N_TIME) -> list[int]:
     """Time indices of the TDT targets for a network with ``output_steps`` output steps: k * floor(n_time /
     (output_steps - 1)), k = 0..output_steps - 1 (e.g. 4 -> 0, 106, 212, 318; 320 -> every step). Where that would

@@ -32,6 +32,7 @@ from neuromotor.convnets.architecture import (  # noqa: F401  (re-exported)
     FAMILIES,
     INPUT_CHANNELS,
     LAYER_NORM_EPS,
+    MAX_HEAD_WEIGHTS,
     BARLOW_PROJECTOR,
     N_CLASSES,
     N_MUSCLES,
@@ -43,6 +44,8 @@ from neuromotor.convnets.architecture import (  # noqa: F401  (re-exported)
     ParsedName,
     block_specs,
     configuration_name,
+    head_fits,
+    head_weights,
     model_name,
     output_steps,
     parse_name,
@@ -92,11 +95,6 @@ def _init_lstm(lstm: nn.LSTM) -> None:
                 nn.init.xavier_uniform_(gate)
         else:
             nn.init.zeros_(parameter)
-
-
-MAX_HEAD_WEIGHTS = 2**28
-"""Largest head (weights of its linear layer, 1 GiB in float32): guards the autoencoder's flat linear decoder,
-features x (C M T), against trunks whose last layer is large (small strides)."""
 
 
 def _projector(features: int) -> nn.Sequential:
@@ -157,17 +155,18 @@ class PCRTNetwork(nn.Module):
             features = channels * size[0] * (size[1] if flat else 1)
         self.output_steps = size[1]
         self.dropout = nn.Dropout(dropout) if task == "art" else nn.Identity()
+        if not head_fits(arch, task, in_channels, tuple(input_size)):
+            raise ValueError(
+                f"{task}: the head of {configuration_name(arch)} on a {in_channels} x {input_size[0]} x "
+                f"{input_size[1]} input would hold {head_weights(arch, task, in_channels, tuple(input_size)):,} "
+                f"weights (more than {MAX_HEAD_WEIGHTS:,}); the autoencoder's linear decoder needs a trunk with a "
+                "smaller last layer (larger strides)"
+            )
         if spec.kind == "barlow":
             self.head = _projector(features)
         else:
             if spec.kind == "autoencoder" and arch.family == "LSTM":
                 n_out = in_channels * input_size[0]  # per time step
-            if features * n_out > MAX_HEAD_WEIGHTS:
-                raise ValueError(
-                    f"{task}: the head of {configuration_name(arch)} on a {in_channels} x {input_size[0]} x "
-                    f"{input_size[1]} input would hold {features * n_out:,} weights (more than {MAX_HEAD_WEIGHTS:,}); "
-                    "the autoencoder's linear decoder needs a trunk with a smaller last layer (larger strides)"
-                )
             self.head = nn.Linear(features, n_out)
             nn.init.xavier_uniform_(self.head.weight)
             nn.init.zeros_(self.head.bias)

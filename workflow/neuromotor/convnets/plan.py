@@ -24,7 +24,7 @@ import functools
 import json
 import math
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -37,6 +37,7 @@ from neuromotor.convnets.architecture import (
     Architecture,
     block_specs,
     configuration_name,
+    head_fits,
     parse_name,
     same_padding,
     task_output_size,
@@ -44,6 +45,8 @@ from neuromotor.convnets.architecture import (
 )
 
 CONVNETS_DIR = "results/convnets"
+DEEPDRAW_SHAPE = (N_MUSCLES, N_TIME)
+"""(muscles, steps) of DeepDraw's inputs: the shape the plan functions assume unless told the dataset's."""
 MODEL_FILES = ("init.pt", "best.pt", "config.json", "metrics.json", "history.tsv")
 FIGURES = ("learning_curves", "search_accuracy", "trained_vs_untrained")
 TASK_PATTERN = "|".join(TASKS)
@@ -99,10 +102,12 @@ def sample_architecture(
 
 
 def sample_configurations(
-    family: str, n: int, seed: int = 0, conv_space: Mapping = CONV_SPACE, lstm_space: Mapping = LSTM_SPACE
+    family: str, n: int, seed: int = 0, conv_space: Mapping = CONV_SPACE, lstm_space: Mapping = LSTM_SPACE,
+    accept: Callable[[Architecture], bool] | None = None,
 ) -> list[Architecture]:
-    """``n`` distinct configurations of ``family`` from a generator seeded by (``seed``, family); repeated draws are
-    skipped, so the first k of n configurations are those of a search of size k."""
+    """``n`` distinct configurations of ``family`` from a generator seeded by (``seed``, family); repeated draws, and
+    draws ``accept`` refuses (a task's head too large for the trunk), are skipped, so the first k of n configurations
+    are those of a search of size k, and the accepted ones keep the order of the unfiltered stream."""
     if family not in FAMILIES:
         raise ValueError(f"family must be one of {FAMILIES}, got {family!r}")
     rng = np.random.default_rng([seed, zlib.crc32(f"convnets-search-{family}".encode())])
@@ -111,11 +116,14 @@ def sample_configurations(
     while len(found) < n:
         attempts += 1
         if attempts > 1000 + 100 * n:
+            accepted = " accepted" if accept is not None else ""
             raise ValueError(
-                f"the {family} search space holds fewer than {n} distinct configurations ({len(found)} found)"
+                f"the {family} search space holds fewer than {n} distinct{accepted} configurations "
+                f"({len(found)} found in {attempts - 1} draws)"
             )
         arch = sample_architecture(family, rng, conv_space, lstm_space)
-        found.setdefault(configuration_name(arch), arch)
+        if accept is None or accept(arch):
+            found.setdefault(configuration_name(arch), arch)
     return list(found.values())
 
 
@@ -149,12 +157,13 @@ def run_of(cfg: Mapping, task: str, input_key: str) -> dict:
     raise ValueError(f"convnets.search.runs has no run of task {task!r} on {input_key!r}")
 
 
-def search_models(cfg: Mapping) -> list[dict]:
-    """Every search job: {task, input_key, family, configuration}, in run, family, sampling order."""
+def search_models(cfg: Mapping, shape: tuple[int, int] = DEEPDRAW_SHAPE) -> list[dict]:
+    """Every search job: {task, input_key, family, configuration}, in run, family, sampling order (of the
+    configurations whose head of the run's task fits (muscles, steps) ``shape`` inputs: :func:`family_order`)."""
     jobs = []
     for run in search_runs(cfg):
         for family in run["families"]:
-            for configuration in family_order(cfg, family):
+            for configuration in family_order(cfg, family, run["task"], run["input_key"], shape):
                 jobs.append(
                     {
                         "task": run["task"],
@@ -166,11 +175,11 @@ def search_models(cfg: Mapping) -> list[dict]:
     return jobs
 
 
-def configuration_jobs(cfg: Mapping) -> list[dict]:
+def configuration_jobs(cfg: Mapping, shape: tuple[int, int] = DEEPDRAW_SHAPE) -> list[dict]:
     """The search jobs of one configuration each (runs searched in full, one model per job), as
     :func:`search_models`."""
     legacy = {(run["task"], run["input_key"]) for run in search_runs(cfg) if not uses_rungs(cfg, run)}
-    return [job for job in search_models(cfg) if (job["task"], job["input_key"]) in legacy]
+    return [job for job in search_models(cfg, shape) if (job["task"], job["input_key"]) in legacy]
 
 
 def search_dir(task: str, input_key: str, configuration: str) -> str:
@@ -270,18 +279,31 @@ def part_jobs(cfg: Mapping) -> list[dict]:
     return jobs
 
 
-def family_order(cfg: Mapping, family: str) -> list[str]:
-    """The configurations of a family's search in sampling order."""
+def family_order(
+    cfg: Mapping, family: str, task: str | None = None, input_key: str = "spindle_info",
+    shape: tuple[int, int] = DEEPDRAW_SHAPE,
+) -> list[str]:
+    """The configurations of a family's search in sampling order; for ``task``, those whose head fits the trunk on
+    ``input_key`` inputs of (muscles, steps) ``shape`` (neuromotor.convnets.architecture.head_fits: of the
+    successor's 50 sampled S configurations on 39 x 400, the autoencoder's flat decoder fits 4), drawn until there
+    are n of them. Every DeepDraw task fits every configuration of the space, so its order is the unfiltered one."""
     search = cfg["search"]
     spaces = json.dumps([search["space"], search["lstm_space"]], sort_keys=True)
-    return list(_family_order(family, int(search["n_per_family"]), int(search["seed"]), spaces))
+    n, seed = int(search["n_per_family"]), int(search["seed"])
+    if task is None:
+        return list(_family_order(family, n, seed, spaces, None, 0, DEEPDRAW_SHAPE))
+    return list(_family_order(family, n, seed, spaces, task, INPUT_CHANNELS[input_key], tuple(shape)))
 
 
-@functools.lru_cache(maxsize=64)
-def _family_order(family: str, n: int, seed: int, spaces: str) -> tuple[str, ...]:
+@functools.lru_cache(maxsize=256)
+def _family_order(
+    family: str, n: int, seed: int, spaces: str, task: str | None, channels: int, shape: tuple[int, int]
+) -> tuple[str, ...]:
     """Cached :func:`family_order` (planning asks for it once per part job)."""
     space, lstm_space = json.loads(spaces)
-    return tuple(configuration_name(arch) for arch in sample_configurations(family, n, seed, space, lstm_space))
+    accept = None if task is None else lambda arch: head_fits(arch, task, channels, shape)
+    archs = sample_configurations(family, n, seed, space, lstm_space, accept)
+    return tuple(configuration_name(arch) for arch in archs)
 
 
 def previous_parts(cfg: Mapping, task: str, input_key: str, family: str, rung: int) -> list[str]:
@@ -318,7 +340,8 @@ def rank_configurations(rows: Sequence[Mapping], task: str, order: Sequence[str]
 
 
 def part_configurations(
-    cfg: Mapping, task: str, input_key: str, family: str, rung: int, part: int, previous_rows: Sequence[Mapping] = ()
+    cfg: Mapping, task: str, input_key: str, family: str, rung: int, part: int, previous_rows: Sequence[Mapping] = (),
+    shape: tuple[int, int] = DEEPDRAW_SHAPE,
 ) -> list[str]:
     """The configurations one part job trains: its slice of the family's sampling order (rung 0) or of the ranking
     of the previous rung's models (``previous_rows``: the summary rows of every model of rung - 1), slots
@@ -327,7 +350,7 @@ def part_configurations(
     plan = rung_plan(cfg, run_of(cfg, task, input_key), family)
     if not 0 <= rung < len(plan) or not 0 <= part < plan[rung]["n_parts"]:
         raise ValueError(f"{family} rung {rung} part {part} is not in the plan of the {task} run on {input_key}")
-    order = family_order(cfg, family)
+    order = family_order(cfg, family, task, input_key, shape)
     if rung == 0:
         ranked = order
     else:
@@ -339,9 +362,12 @@ def part_configurations(
     return list(ranked[: plan[rung]["n_models"]][start : start + per_job])
 
 
-def part_settings(cfg: Mapping, task: str, input_key: str, family: str, rung: int, part: int, config_seed: int) -> dict:
-    """What a part job depends on: the search settings with the rung's epochs, its slots, and (rung 0) its
-    configurations."""
+def part_settings(
+    cfg: Mapping, task: str, input_key: str, family: str, rung: int, part: int, config_seed: int,
+    shape: tuple[int, int] = DEEPDRAW_SHAPE,
+) -> dict:
+    """What a part job depends on: the search settings with the rung's epochs, its slots, the family's sampling
+    order on (muscles, steps) ``shape`` inputs, and (rung 0) its configurations."""
     run = run_of(cfg, task, input_key)
     plan = rung_plan(cfg, run, family)
     settings = job_settings(cfg, family, "search", config_seed, task)
@@ -351,10 +377,10 @@ def part_settings(cfg: Mapping, task: str, input_key: str, family: str, rung: in
         "rung": rung,
         "rungs": [r["epochs"] for r in plan],
         "slots": [part * per_job, min((part + 1) * per_job, plan[rung]["n_models"])],
-        "order": family_order(cfg, family),
+        "order": family_order(cfg, family, task, input_key, shape),
     }
     if rung == 0:
-        settings["configurations"] = part_configurations(cfg, task, input_key, family, 0, part)
+        settings["configurations"] = part_configurations(cfg, task, input_key, family, 0, part, shape=shape)
     return settings
 
 
@@ -433,10 +459,11 @@ def figure_paths() -> list[str]:
     return [f"{CONVNETS_DIR}/figures/{name}.png" for name in FIGURES] + [f"{CONVNETS_DIR}/final.tsv"]
 
 
-def target_paths(cfg: Mapping) -> list[str]:
-    """Everything ``snakemake convnets`` builds."""
+def target_paths(cfg: Mapping, shape: tuple[int, int] = DEEPDRAW_SHAPE) -> list[str]:
+    """Everything ``snakemake convnets`` builds (on (muscles, steps) ``shape`` inputs)."""
     paths = [
-        f"{search_dir(j['task'], j['input_key'], j['configuration'])}/metrics.json" for j in configuration_jobs(cfg)
+        f"{search_dir(j['task'], j['input_key'], j['configuration'])}/metrics.json"
+        for j in configuration_jobs(cfg, shape)
     ]
     paths += [part_dir(**job) for job in part_jobs(cfg)]
     paths += [summary_path(run["task"], run["input_key"]) for run in search_runs(cfg)]
@@ -579,8 +606,6 @@ def check_config(config: Mapping) -> list[str]:
     return problems
 
 
-DEEPDRAW_SHAPE = (N_MUSCLES, N_TIME)
-"""(muscles, steps) of DeepDraw's inputs: the shape the cost functions assume unless told the dataset's."""
 
 
 def input_shape(pcrt: Mapping | None) -> tuple[int, int]:
@@ -693,7 +718,8 @@ def largest_architecture(family: str, cfg: Mapping) -> Architecture:
 
 
 def part_architectures(
-    cfg: Mapping, task: str, input_key: str, family: str, rung: int, part: int, previous: Sequence[str] = ()
+    cfg: Mapping, task: str, input_key: str, family: str, rung: int, part: int, previous: Sequence[str] = (),
+    shape: tuple[int, int] = DEEPDRAW_SHAPE,
 ) -> list[Architecture]:
     """The architectures a part job trains, for its resource requests: exact at rung 0 and once the previous rung's
     ``models.tsv`` files exist (resources are evaluated again when a job's inputs are there), else a bound: the
@@ -702,17 +728,17 @@ def part_architectures(
     from pathlib import Path
 
     if rung == 0:
-        names = part_configurations(cfg, task, input_key, family, rung, part)
+        names = part_configurations(cfg, task, input_key, family, rung, part, shape=shape)
     elif all(Path(d, "models.tsv").is_file() for d in previous):
         from neuromotor.io.tables import read_tsv  # (imports zarr: only once the files are there)
 
         rows = [row for d in previous for row in read_tsv(Path(d, "models.tsv"))]
-        names = part_configurations(cfg, task, input_key, family, rung, part, rows)
+        names = part_configurations(cfg, task, input_key, family, rung, part, rows, shape)
     else:
         per_job = int(cfg["search"].get("models_per_job", 1))
         n_models = rung_plan(cfg, run_of(cfg, task, input_key), family)[rung]["n_models"]
         slots = min(per_job, n_models - part * per_job)
-        names = _costliest(tuple(family_order(cfg, family)))[:slots]
+        names = _costliest(tuple(family_order(cfg, family, task, input_key, shape)))[:slots]
     return [_architecture(name) for name in names]
 
 
@@ -818,7 +844,8 @@ def search_gpu_hours(
     for run in search_runs(cfg):
         task = run["task"]
         for family in run["families"]:
-            archs = [parse_name(name).architecture for name in family_order(cfg, family)]
+            order = family_order(cfg, family, task, run["input_key"], shape)
+            archs = [parse_name(name).architecture for name in order]
             for rung in rung_plan(cfg, run, family):
                 costs = sorted(
                     (model_flops(a, cfg, run["input_key"], rung["epochs"], n_train, n_test, shape, task) for a in archs),
@@ -864,14 +891,14 @@ def search_gpu_hours(
 # ---- inputs and resources of the jobs (rules/convnets.smk) -----------------------------------------------------
 
 
-def summary_inputs(cfg: Mapping, task: str, input_key: str) -> list[str]:
+def summary_inputs(cfg: Mapping, task: str, input_key: str, shape: tuple[int, int] = DEEPDRAW_SHAPE) -> list[str]:
     """The metrics of every model of one search run (or the part directories of its last rung)."""
     run = run_of(cfg, task, input_key)
     if uses_rungs(cfg, run):
         return last_rung_parts(cfg, run)
     return [
         f"{search_dir(job['task'], job['input_key'], job['configuration'])}/metrics.json"
-        for job in search_models(cfg)
+        for job in search_models(cfg, shape)
         if (job["task"], job["input_key"]) == (task, input_key)
     ]
 
@@ -979,11 +1006,14 @@ def retry_request(value: int, attempt: int, cap: int) -> int:
     return min(int(cap), int(value) * int(attempt))
 
 
-def final_architecture(cfg: Mapping, family: str, summary: str | None = None) -> Architecture:
+def final_architecture(
+    cfg: Mapping, family: str, summary: str | None = None, task: str = "art", shape: tuple[int, int] = DEEPDRAW_SHAPE
+) -> Architecture:
     """What a final job of ``family`` trains, for its requests: the pinned configuration; else, once the search
     table ``summary`` exists (requests are evaluated again when a job's inputs are there), the configuration
-    :func:`select_configuration` picks from it; before, the costliest of the family's sampled configurations (the
-    winner is one of them, under either search strategy)."""
+    :func:`select_configuration` picks from it; before, the costliest of the family's sampled configurations of
+    the run it is selected from (:func:`selection_task` of ``task``, on (muscles, steps) ``shape`` inputs: the winner
+    is one of them, under either search strategy)."""
     from pathlib import Path
 
     pinned = cfg["final"]["models"].get(family)
@@ -992,8 +1022,9 @@ def final_architecture(cfg: Mapping, family: str, summary: str | None = None) ->
     if summary and Path(summary).is_file():
         from neuromotor.io.tables import read_tsv  # (imports zarr: only once the file is there)
 
-        return _architecture(select_configuration(read_tsv(summary), family, cfg["final"]["select_by"]))
-    order = family_order(cfg, family)
+        rows = read_tsv(summary)
+        return _architecture(select_configuration(rows, family, cfg["final"]["select_by"], selection_task(cfg, task)))
+    order = family_order(cfg, family, selection_task(cfg, task), cfg["final"]["input_key"], shape)
     if not order:
         return largest_architecture(family, cfg)
     return _architecture(_costliest(tuple(order))[0])
@@ -1004,7 +1035,7 @@ def part_cost(
 ) -> tuple[int, int]:
     """(MB, minutes) of a part job: its models one after the other on the data read once (:func:`jobs_resources`
     of :func:`part_architectures`)."""
-    archs = part_architectures(cfg, task, input_key, family, rung, part, list(previous))
+    archs = part_architectures(cfg, task, input_key, family, rung, part, list(previous), input_shape(pcrt))
     epochs = rung_epochs(cfg, run_of(cfg, task, input_key), family)
     return jobs_resources(cfg, pcrt, archs, input_key, epochs[rung], task)
 
