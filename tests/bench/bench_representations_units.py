@@ -4,10 +4,11 @@ sizes, against the plan's cost model (issue 15).
 A ``representations_units`` job with ``labels: svm`` fits, for every unit and each plane subset (``horall``,
 ``vertall``), the original's ``OneVsRestClassifier(LinearSVC(max_iter=10))`` on the unit's activation at the kept
 (trajectory, time) samples of the subset's train split against the 20 character labels, and scores its decision
-values on the train and test samples (neuromotor.represent.stages.fit_sets). At the paper plan's bound (the
-costliest configuration of each family's search space: every layer 25 rows x 320 steps, stride 1; 4,000
+values on the train and test samples (neuromotor.represent.stages.fit_sets). At the paper plan's bound (of each
+family's sampled configurations the one with the most floats (neuromotor.represent.plan.layer_floats); 4,000
 trajectories per model state, LSTM 2,000; the two plane subsets each half of them, split 80/20) a unit is fitted
-on 1,600 x 254 train samples and scored on 2,000 x 254 per plane subset (LSTM half).
+on 1,600 x 254 train samples and scored on 2,000 x 254 per plane subset (LSTM half). About 20 CPU-s per unit with
+the dual coordinate descent of the original's scikit-learn (``LinearSVC(dual=True)``), 3x the primal solver.
 
 Synthetic activations (a ReLU of a label- and time-dependent drive plus noise, float32; the labels drawn per
 trajectory as in the balanced dataset) of ``--units`` units per family size: each unit's full label tuning (both
@@ -15,7 +16,7 @@ plane subsets) is timed in CPU time of this process (``time.process_time``, one 
 :func:`neuromotor.represent.tuning.label_scores` and with the original's scoring
 (:func:`~neuromotor.represent.tuning.label_scores_roc`: ``roc_auc_score`` of the decision values), and their
 scores compared. Then the per unit-sample cost is projected onto the plan (60 model states) next to the plan's
-constant (neuromotor.represent.plan.UNIT_SAMPLE_SECONDS). About 2 CPU-minutes with the default 3 units.
+constant (neuromotor.represent.plan.UNIT_SAMPLE_SECONDS). About 6 CPU-minutes with the default 3 units.
 
     OMP_NUM_THREADS=1 python tests/bench/bench_representations_units.py [--units 3]
 """

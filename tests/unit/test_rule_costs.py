@@ -30,7 +30,7 @@ def fixture_rows(scale_prefix: str = "") -> list[dict]:
 
 @pytest.mark.parametrize("family", ["S", "ST", "LSTM"])
 def test_paper_representation_jobs_need_at_most_16_gb(family):
-    """The paper DeepDraw plan's largest bound (the costliest configuration of each family's search space, 4,000
+    """The paper DeepDraw plan's largest bound (of each family's sampled configurations the one with most floats, 4,000
     trajectories; LSTM 2,000): every representations job's request, headroom included, stays under 16 GB."""
     cfg = paper_config("deepdraw.yaml")
     rep, conv = cfg["representations"], cfg["convnets"]

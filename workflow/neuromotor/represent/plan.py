@@ -213,7 +213,8 @@ def experiment_outputs(experiment: str) -> dict[str, str]:
 
 def layer_floats(config_json: str | None, family: str, conv: Mapping) -> list[int]:
     """Floats per trajectory of layers 0..K: from the model's ``config.json`` when it exists (at run time), else
-    from the family's pinned configuration or the costliest configuration of its search space (a bound)."""
+    from the family's pinned configuration or, of the configurations its selection run samples (the winner is one of
+    them), the one with the most floats in all (the units job's bound; the search space's largest without a run)."""
     import json
     from pathlib import Path
 
@@ -229,8 +230,19 @@ def layer_floats(config_json: str | None, family: str, conv: Mapping) -> list[in
             shape = tuple(int(n) for n in config["input_shape"][1:])
     else:
         pinned = conv["final"]["models"].get(family)
-        arch = parse_name(pinned).architecture if pinned else convnets_plan.largest_architecture(family, conv)
         channels = INPUT_CHANNELS[conv["final"]["input_key"]]
+        if pinned:
+            return _architecture_floats(parse_name(pinned).architecture, channels, shape)
+        order = convnets_plan.family_order(conv, family, "art", conv["final"]["input_key"])
+        archs = [parse_name(name).architecture for name in order] or [convnets_plan.largest_architecture(family, conv)]
+        return max((_architecture_floats(arch, channels, shape) for arch in archs), key=sum)
+    return _architecture_floats(arch, channels, shape)
+
+
+def _architecture_floats(arch, channels: int, shape: tuple[int, int]) -> list[int]:
+    """Floats per trajectory of the input and every layer of ``arch`` on ``channels`` x (muscles, steps) inputs."""
+    from neuromotor.convnets import plan as convnets_plan
+
     floats = [channels * shape[0] * shape[1]]
     floats += [c_out * elements for _, c_out, elements, _ in convnets_plan.feature_sizes(arch, channels, shape)]
     if arch.family == "LSTM":
@@ -266,13 +278,14 @@ PROCESS_SECONDS = 2.0
 """CPU seconds of a job's start (imports, opening the stores)."""
 GRAM_FLOPS = 2e10
 """Sustained flop/s of the Gram-matrix products (BLAS on one core; the validation run's network and CKA jobs)."""
-UNIT_SAMPLE_SECONDS = {"auc": 1.5e-7, "svm": 6.5e-6}
+UNIT_SAMPLE_SECONDS = {"auc": 1.5e-7, "svm": 2.0e-5}
 """CPU seconds per unit and trajectory-time sample of the units job: every tuning design, plane height, decoding
 and the vectorised label AUCs (1.5e-7: the validation run's units jobs, 6.3-9.6 CPU-s for 20-34 million unit-samples),
-or with the original's LinearSVC per unit (``tuning.labels: svm``: 6.5e-6 more, measured by
-tests/bench/bench_representations_units.py at the paper plan's bound: 7.5-8.3 CPU-s per unit for 2 plane subsets of
-2,000 trajectories x 254 kept steps, i.e. 5.8-6.5e-6 s per unit and counted sample n x 320 here; the LinearSVC fits
-are most of it, the scoring by mid-ranks; 1.0e-5 with the original's roc_auc_score of the decision values)."""
+or with the original's LinearSVC per unit (``tuning.labels: svm``: 2.0e-5 more, measured by
+tests/bench/bench_representations_units.py at the paper plan's bound: 20-21 CPU-s per unit for 2 plane subsets of
+2,000 trajectories x 254 kept steps, i.e. 2.0-2.1e-5 s per unit and counted sample n x 320 here, with the dual
+coordinate descent the original's scikit-learn ran; the LinearSVC fits are nearly all of it, the scoring by
+mid-ranks)."""
 
 
 def network_peak_mb(floats: Sequence[int], n_subset: int, n_rdm: int, batch_size: int = 1000) -> float:
