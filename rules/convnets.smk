@@ -40,9 +40,7 @@ rule convnets_search_part:
     input:
         unpack(convnets_part_inputs),
     output:
-        directory(
-            f"{CONVNETS_DIR}/{{task}}/search/{{input_key}}/rungs/{{family}}/rung{{rung}}/part{{part}}"
-        ),
+        directory(f"{CONVNETS_DIR}/{{task}}/search/{{input_key}}/rungs/{{family}}/rung{{rung}}/part{{part}}"),
     log:
         "logs/convnets/search/{task}_{input_key}_{family}_rung{rung}_part{part}.log",
     benchmark:

@@ -92,9 +92,7 @@ rule eeg_attribute:
         checkpoint=eeg_checkpoint,
         probe=f"{EEG_DIR}/probe/{{model}}/sub{{subject}}.zarr",
     output:
-        heatmaps=directory(
-            f"{EEG_DIR}/attribution/{{model}}/sub{{subject}}/methods{{chunk}}.zarr"
-        ),
+        heatmaps=directory(f"{EEG_DIR}/attribution/{{model}}/sub{{subject}}/methods{{chunk}}.zarr"),
         perturbation=f"{EEG_DIR}/attribution/{{model}}/sub{{subject}}/methods{{chunk}}_perturbation.tsv",
         deletion=f"{EEG_DIR}/attribution/{{model}}/sub{{subject}}/methods{{chunk}}_deletion.tsv",
     log:
@@ -115,8 +113,7 @@ rule eeg_attribute:
     params:
         methods=eeg_chunk_methods,
         attribution={
-            key: EEG["attribution"][key]
-            for key in ("batch_size", "ig_steps", "epsilon", "deeplift_threshold")
+            key: EEG["attribution"][key] for key in ("batch_size", "ig_steps", "epsilon", "deeplift_threshold")
         },
         postprocess=EEG["postprocess"],
         deletion=EEG["deletion"],

@@ -231,10 +231,7 @@ rule emg_paper_figures:
     input:
         **emg_figures.inputs(EMG_DIR, EMG_FIGURE_TASKS, EMG["signatures"]["model"], emg_data_file),
     output:
-        **{
-            name: emg_figure_output(name, path)
-            for name, path in emg_figures.outputs(EMG_DIR, EMG_FIGURE_TASKS).items()
-        },
+        **{name: emg_figure_output(name, path) for name, path in emg_figures.outputs(EMG_DIR, EMG_FIGURE_TASKS).items()},
     log:
         "logs/emg_signatures/paper_figures.log",
     benchmark:

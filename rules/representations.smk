@@ -27,10 +27,7 @@ rule representations_inputs:
     params:
         rdm=REPRESENT["rdm"],
         tsne=REPRESENT["tsne"],
-        subsets={
-            family: REPRESENT["activations"]["fraction"][family]
-            for family in REPRESENT_FAMILIES
-        },
+        subsets={family: REPRESENT["activations"]["fraction"][family] for family in REPRESENT_FAMILIES},
         subset_seed=REPRESENT["activations"]["seed"],
     script:
         "../scripts/represent_inputs.py"
@@ -41,13 +38,9 @@ rule representations_network:
         unpack(represent_model_files),
         dataset=f"{PCRT_DIR}/dataset.zarr",
     output:
-        activations=directory(
-            f"{REPRESENT_DIR}/{{task}}/{{family}}/seed{{seed}}/{{state}}/activations.zarr"
-        ),
+        activations=directory(f"{REPRESENT_DIR}/{{task}}/{{family}}/seed{{seed}}/{{state}}/activations.zarr"),
         rdm=f"{REPRESENT_DIR}/{{task}}/{{family}}/seed{{seed}}/{{state}}/rdm.tsv",
-        rdm_store=directory(
-            f"{REPRESENT_DIR}/{{task}}/{{family}}/seed{{seed}}/{{state}}/rdm.zarr"
-        ),
+        rdm_store=directory(f"{REPRESENT_DIR}/{{task}}/{{family}}/seed{{seed}}/{{state}}/rdm.zarr"),
     log:
         "logs/representations/network/{task}_{family}_seed{seed}_{state}.log",
     benchmark:
@@ -139,16 +132,12 @@ rule representations_units:
     input:
         store=f"{REPRESENT_DIR}/{{task}}/{{family}}/seed{{seed}}/{{state}}/activations.zarr",
     output:
-        units=directory(
-            f"{REPRESENT_DIR}/{{task}}/{{family}}/seed{{seed}}/{{state}}/units.zarr"
-        ),
+        units=directory(f"{REPRESENT_DIR}/{{task}}/{{family}}/seed{{seed}}/{{state}}/units.zarr"),
         units_table=f"{REPRESENT_DIR}/{{task}}/{{family}}/seed{{seed}}/{{state}}/units.tsv",
         pd=f"{REPRESENT_DIR}/{{task}}/{{family}}/seed{{seed}}/{{state}}/pd.tsv",
         invariance=f"{REPRESENT_DIR}/{{task}}/{{family}}/seed{{seed}}/{{state}}/invariance.tsv",
         decoding=f"{REPRESENT_DIR}/{{task}}/{{family}}/seed{{seed}}/{{state}}/decoding.tsv",
-        tsne=directory(
-            f"{REPRESENT_DIR}/{{task}}/{{family}}/seed{{seed}}/{{state}}/tsne.zarr"
-        ),
+        tsne=directory(f"{REPRESENT_DIR}/{{task}}/{{family}}/seed{{seed}}/{{state}}/tsne.zarr"),
     log:
         "logs/representations/units/{task}_{family}_seed{seed}_{state}.log",
     benchmark:
@@ -236,16 +225,10 @@ rule representations_summary:
         pd=represent_state_paths("pd.tsv"),
         invariance=represent_state_paths("invariance.tsv"),
         decoding=represent_state_paths("decoding.tsv"),
-        cka=[
-            f"{REPRESENT_DIR}/cka/{family}/seed{seed}.tsv"
-            for family, seed in REPRESENT_CKA
-        ],
+        cka=[f"{REPRESENT_DIR}/cka/{family}/seed{seed}.tsv" for family, seed in REPRESENT_CKA],
         cka_sweep=represent_plan.sweep_paths(REPRESENT, CONVNETS),
     output:
-        **{
-            name: f"{REPRESENT_DIR}/summary/{name}.tsv"
-            for name in represent_plan.SUMMARY_TABLES
-        },
+        **{name: f"{REPRESENT_DIR}/summary/{name}.tsv" for name in represent_plan.SUMMARY_TABLES},
     log:
         "logs/representations/summary.log",
     benchmark:
@@ -264,16 +247,10 @@ rule representations_summary:
 
 rule representations_figures:
     input:
-        **{
-            name: f"{REPRESENT_DIR}/summary/{name}.tsv"
-            for name in represent_plan.SUMMARY_TABLES
-        },
+        **{name: f"{REPRESENT_DIR}/summary/{name}.tsv" for name in represent_plan.SUMMARY_TABLES},
         units_stores=represent_state_paths("units.zarr"),
         tsne_stores=represent_state_paths("tsne.zarr"),
-        cka_stores=[
-            f"{REPRESENT_DIR}/cka/{family}/seed{seed}.zarr"
-            for family, seed in REPRESENT_CKA
-        ],
+        cka_stores=[f"{REPRESENT_DIR}/cka/{family}/seed{seed}.zarr" for family, seed in REPRESENT_CKA],
         input_tsne=f"{REPRESENT_DIR}/inputs/tsne.zarr",
     output:
         rdm_similarity=report(
@@ -341,10 +318,7 @@ rule representations_figures:
         mem_mb=lambda wc, attempt: 2000 * attempt,
         runtime=lambda wc, attempt: 15 * attempt,
     params:
-        states=[
-            [state.task, state.family, state.seed, state.state]
-            for state in REPRESENT_STATES
-        ],
+        states=[[state.task, state.family, state.seed, state.state] for state in REPRESENT_STATES],
         cka_jobs=[[family, seed] for family, seed in REPRESENT_CKA],
         figures=REPRESENT["figures"],
         threshold=REPRESENT["tuning"]["threshold"],

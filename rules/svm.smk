@@ -140,9 +140,7 @@ rule svm_fit_solver:
         f"{SVM_DIR}/features/{{input}}.zarr",
     output:
         table=f"{SVM_DIR}/solvers/{{solver}}/fits/{{input}}/{{variant}}/pairs{{chunk}}.tsv",
-        weights=directory(
-            f"{SVM_DIR}/solvers/{{solver}}/fits/{{input}}/{{variant}}/pairs{{chunk}}.zarr"
-        ),
+        weights=directory(f"{SVM_DIR}/solvers/{{solver}}/fits/{{input}}/{{variant}}/pairs{{chunk}}.zarr"),
     log:
         "logs/svm/solvers/{solver}/fit/{input}_{variant}_pairs{chunk}.log",
     benchmark:

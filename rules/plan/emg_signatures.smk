@@ -60,12 +60,16 @@ def emg_subsample_inputs(wildcards):
         return inputs
     directory = EMG["subsample"]["directory"] or EMG["data"]["directory"]
     if not directory:
-        raise WorkflowError("config key 'emg_signatures.subsample.directory': required (or "
-                            "'emg_signatures.data.directory') when 'emg_signatures.subsample.source' is 'files'")
+        raise WorkflowError(
+            "config key 'emg_signatures.subsample.directory': required (or "
+            "'emg_signatures.data.directory') when 'emg_signatures.subsample.source' is 'files'"
+        )
     files, missing = emg_subset_file_paths(directory, wildcards.task, EMG_CHUNKS[int(wildcards.chunk)])
     if missing:
-        raise WorkflowError(f"config key 'emg_signatures.subsample.directory': {directory} lacks {len(missing)} "
-                            f"subset file(s) of subsample.source 'files', e.g. {missing[0]}")
+        raise WorkflowError(
+            f"config key 'emg_signatures.subsample.directory': {directory} lacks {len(missing)} "
+            f"subset file(s) of subsample.source 'files', e.g. {missing[0]}"
+        )
     return inputs | {"subsets": files}
 
 
@@ -116,7 +120,15 @@ def emg_figure_output(name, path):
     """A figure of the paper as a report entry under its figure number (the statistics table under Fig. 7)."""
     figure = name.split("_")[0]
     if figure == "statistics":
-        return report(path, caption="../workflow/report/emg_signatures_statistics.rst",
-                      category=EMG_FIGURE_CATEGORY, subcategory="Fig. 7 and EMG-vs-relevance statistics")
-    return report(path, caption=f"../workflow/report/{EMG_FIGURE_CAPTIONS[figure]}",
-                  category=EMG_FIGURE_CATEGORY, subcategory=f"Fig. {figure[3:]}")
+        return report(
+            path,
+            caption="../workflow/report/emg_signatures_statistics.rst",
+            category=EMG_FIGURE_CATEGORY,
+            subcategory="Fig. 7 and EMG-vs-relevance statistics",
+        )
+    return report(
+        path,
+        caption=f"../workflow/report/{EMG_FIGURE_CAPTIONS[figure]}",
+        category=EMG_FIGURE_CATEGORY,
+        subcategory=f"Fig. {figure[3:]}",
+    )
