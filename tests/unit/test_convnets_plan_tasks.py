@@ -66,6 +66,21 @@ def test_select_from_task_needs_the_task_s_own_run():
         validate_config({"convnets": convnets})
 
 
+def test_a_final_head_that_may_not_fit_its_trunk_is_a_config_error():
+    """The autoencoder's flat decoder on DeepDraw's 2 x 25 x 320: the ART search's configurations include trunks it
+    does not fit, so its final models must come from its own search (drawn to fit) or a pinned trunk that fits."""
+    convnets = successor_convnets(select_from="art", tasks=["art", "autoencoder"])
+    with pytest.raises(ConfigError, match=r"convnets.final.select_from': the autoencoder S final models take the art"):
+        validate_config({"convnets": convnets})
+    assert validate_config({"convnets": successor_convnets(tasks=["art", "autoencoder"])})  # select_from: task
+    stride_one = "spatiotemporal_1_64_3131"  # last layer 64 x 25 x 320
+    pinned = successor_convnets(tasks=["autoencoder"], families=["ST"], models={"ST": stride_one})
+    with pytest.raises(ConfigError, match=r"final.models.ST': spatiotemporal_1_64_3131 leaves the autoencoder head"):
+        validate_config({"convnets": pinned})
+    pinned["final"]["tasks"] = ["art", "hand_pos"]  # small heads fit the same trunk
+    assert validate_config({"convnets": pinned})
+
+
 def test_recipes_per_family_and_task():
     conv = validate_config({"convnets": successor_convnets() | {"train": {
         "conv": {"batch_size": 512}, "lstm": {"batch_size": 512, "epochs": 70},

@@ -239,7 +239,10 @@ def _resolve(schema: dict, node: dict) -> dict:
     return {**target, **{k: v for k, v in node.items() if k != "$ref"}}
 
 
-def _type_of(node: dict) -> str:
+def _type_of(node: dict, schema: dict | None = None) -> str:
+    """A key's type for the table: its enum values, its JSON types, or its alternatives (``anyOf``) joined."""
+    if "anyOf" in node and schema is not None:
+        return " or ".join(_type_of(_resolve(schema, alternative), schema) for alternative in node["anyOf"])
     if "enum" in node:
         return " \\| ".join(f"`{v}`" for v in node["enum"])
     kind = node.get("type", "")
@@ -269,7 +272,7 @@ def schema_markdown(schema: dict | None = None) -> str:
                 children.append((child, key))
                 continue
             default = json.dumps(child.get("default"))
-            rows.append(f"| `{key}` | {_type_of(child)} | `{default}` | {child.get('description', '')} |")
+            rows.append(f"| `{key}` | {_type_of(child, schema)} | `{default}` | {child.get('description', '')} |")
         if rows:
             lines.extend([f"## `{path or 'top level'}`", "", node.get("description", "").strip(), ""])
             lines.extend(["| key | type | default | meaning |", "|---|---|---|---|", *rows, ""])

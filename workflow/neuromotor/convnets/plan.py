@@ -603,9 +603,51 @@ def check_config(config: Mapping) -> list[str]:
                 f"'{final['input_key']}' (convnets.search.runs) that includes {family}, or a configuration in "
                 f"convnets.final.models.{family}"
             )
+    return problems + _head_problems(cfg, config.get("pcrt"))
+
+
+def _head_problems(cfg: Mapping, pcrt: Mapping | None) -> list[str]:
+    """Final models whose head would not fit their trunk (neuromotor.convnets.architecture.head_fits): a pinned
+    configuration, or one taken from another task's search (``final.select_from: art``) that may not fit the task's
+    head on the dataset's (muscles, steps); the job would fail only after the search."""
+    final = cfg["final"]
+    if not final["tasks"] or not final["families"]:
+        return []
+    try:
+        shape = input_shape(pcrt)
+    except (OSError, ValueError):  # a missing or bad arm model: reported by the pcrt section's check
+        return []
+    channels = INPUT_CHANNELS[final["input_key"]]
+    searched = {(run["task"], run["input_key"]) for run in search_runs(cfg)}
+    problems = []
+    for task in final["tasks"]:
+        for family in final["families"]:
+            pinned = final["models"].get(family)
+            if pinned:
+                try:
+                    arch = parse_name(pinned).architecture
+                except ValueError:
+                    continue  # reported above
+                if not head_fits(arch, task, channels, shape):
+                    problems.append(
+                        f"config key 'convnets.final.models.{family}': {pinned} leaves the {task} head over 2^28 "
+                        f"weights on {channels} x {shape[0]} x {shape[1]} inputs; pin a trunk with a smaller last layer"
+                    )
+                continue
+            source = selection_task(cfg, task)
+            if source == task or (source, final["input_key"]) not in searched:
+                continue  # drawn to fit, or no such run (reported above)
+            order = family_order(cfg, family, source, final["input_key"], shape)
+            misfits = [name for name in order if not head_fits(_architecture(name), task, channels, shape)]
+            if misfits:
+                problems.append(
+                    f"config key 'convnets.final.select_from': the {task} {family} final models take the {source} "
+                    f"search's best configuration, but {len(misfits)} of its {len(order)} leave the {task} head over "
+                    f"2^28 weights on {channels} x {shape[0]} x {shape[1]} inputs (e.g. {misfits[0]}); set "
+                    f"convnets.final.select_from: task (each task's own search, drawn to fit) or pin "
+                    f"convnets.final.models.{family}"
+                )
     return problems
-
-
 
 
 def input_shape(pcrt: Mapping | None) -> tuple[int, int]:
