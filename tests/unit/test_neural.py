@@ -434,7 +434,11 @@ def test_cost_model_grows_with_the_session():
 
     small, large = plan._memory_mb((40, 400, 12), 500), plan._memory_mb((500, 400, 200), 500)
     assert 1500 < small < large
-    assert plan.runtime_min((40, 400, 12), 500, 4) < plan.runtime_min((500, 400, 200), 5000, 8)
+    widths = plan.architecture_widths(ARCH, (25, 320))
+    assert widths == [4 * 13, 8 * 7, 8 * 7, 8 * 7]  # channels x rows: rows 25 -> 13 -> 7 (spatial stride 2)
+    small, large = plan.model_seconds((40, 400, 12), widths, 10**6), plan.model_seconds((500, 400, 200), widths, 10**6)
+    assert 10 < small < large
+    assert plan.model_seconds((40, 400, 12), [4096] * 4, 10**6) > 4 * small  # PCA grows as the layer's width squared
 
 
 @pytest.mark.slow

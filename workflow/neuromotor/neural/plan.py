@@ -7,7 +7,7 @@ per model state (task, family, seed, trained|untrained) of the convnets stage's 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from neuromotor.represent.plan import ModelState, analysed, model_dir, model_states
 
@@ -189,13 +189,28 @@ def session_shape(path: str, neural: Mapping) -> tuple[int, int, int]:
     return DEFAULT_SHAPE
 
 
-def features_per_bin(task: str, family: str, seed: int, conv: Mapping) -> int:
-    """Every layer's channels x height together: from the model's ``config.json`` once it exists, else a bound from
-    the family's configuration (floats per trajectory / 40: a cumulative temporal stride of at most 8 of 320 steps)."""
-    from neuromotor.represent.plan import layer_floats
+def layer_widths(task: str, family: str, seed: int, conv: Mapping) -> tuple[list[int], int]:
+    """(features per bin of layers 1..K, multiply-accumulates of one forward pass per trial) of a final model, from
+    its ``config.json`` once it exists, else the bound of :func:`neuromotor.represent.plan.planned_network`."""
+    from neuromotor.convnets.plan import forward_macs
+    from neuromotor.represent.plan import planned_network
 
-    floats = layer_floats(f"{model_dir(task, family, seed)}/config.json", family, conv)
-    return sum(max(1, value // 40) for value in floats[1:])
+    arch, channels, shape = planned_network(f"{model_dir(task, family, seed)}/config.json", family, conv)
+    return architecture_widths(arch, shape), forward_macs(arch, channels, tuple(shape))
+
+
+def architecture_widths(arch, shape: tuple[int, int]) -> list[int]:
+    """Features per bin of the layers :func:`neuromotor.neural.features.layer_features` bins, on (muscles, steps)
+    ``shape`` inputs: every conv block's channels x rows, then the LSTM's units."""
+    from neuromotor.convnets.architecture import block_specs, same_padding
+
+    widths, size = [], tuple(shape)
+    for out_channels, kernel, stride in block_specs(arch):
+        size = tuple(same_padding(n, k, s)[0] for n, k, s in zip(size, kernel, stride))
+        widths.append(out_channels * size[0])
+    if arch.family == "LSTM":
+        widths.append(arch.units)
+    return widths
 
 
 def _memory_mb(shape: tuple[int, int, int], features: int) -> int:
@@ -211,26 +226,47 @@ def _memory_mb(shape: tuple[int, int, int], features: int) -> int:
 def model_memory_mb(neural: Mapping, conv: Mapping, wildcards: Mapping) -> int:
     state = wildcard_state(wildcards)
     shape = session_shape(session_path(neural, wildcards["session"]), neural)
-    return _memory_mb(shape, features_per_bin(state.task, state.family, state.seed, conv))
+    widths, _ = layer_widths(state.task, state.family, state.seed, conv)
+    return _memory_mb(shape, sum(widths))
 
 
 def baseline_memory_mb(neural: Mapping, session: str) -> int:
     return _memory_mb(session_shape(session_path(neural, session), neural), 200)
 
 
-def runtime_min(shape: tuple[int, int, int], features: int, layers: int, components: int = 75) -> int:
-    """Minutes: forward passes (about 20 flops per stored float), the PCA covariances (2 S F² flops over all layers
-    at most) and 30 ridge fits per layer (2 S k² flops each plus the 15-alpha path), at 1 GFLOP/s."""
-    n, bins, neurons = shape
-    samples = n * bins
-    flops = 20 * samples * features + 2 * samples * features**2
-    flops += layers * 30 * (2 * samples * components**2 + 15 * components * neurons * samples)
-    return int(10 + flops / 1e9 / 60)
+FORWARD_FLOPS = 1e10
+"""Flop/s of the network's forward pass on one CPU thread (measured 12.7 for the LSTM, 30 GFLOP/s for an S network
+on 2 x 39 x 400 trials: tests/bench/bench_neural_model.py)."""
+PCA_SECONDS_PER_FLOP = 2.5e-11
+"""Seconds per flop of a layer's PCA, counted as 2 S F^2 (the covariance) + 9 F^3 (its eigendecomposition), float64,
+one thread (measured 1.4-2.2e-11 for S = 16,000-40,000 samples, F = 200-2,000 features)."""
+RIDGE_SECONDS = (1e-5, 5e-9, 1e-8)
+"""Seconds per sample of a layer's nested cross-validated ridge (5 x 5 folds, 15 alphas): a constant, per k^2 and
+per k x neurons for k components (measured within 0.8-1.3x at k = 20-75, 12-200 neurons)."""
+BIN_SECONDS_PER_FLOAT = 5e-9
+"""Seconds per stored layer float of a trial to resample it onto the session's bins."""
+
+
+def model_seconds(shape: tuple[int, int, int], widths: Sequence[int], macs: int, components: int = 75) -> float:
+    """Expected CPU seconds of a prediction job: ``shape`` (trials, bins, neurons) of the session, ``widths``
+    features per bin of each layer, ``macs`` of one forward pass per trial: the start, the forward passes and
+    binning, then per layer its PCA and the cross-validated ridge on its k = min(components, width) scores."""
+    trials, bins, neurons = shape
+    samples = trials * bins
+    seconds = 10.0 + 2.0 * macs * trials / FORWARD_FLOPS + BIN_SECONDS_PER_FLOAT * trials * bins * sum(widths)
+    constant, per_k2, per_k_neuron = RIDGE_SECONDS
+    for width in widths:
+        k = min(components, width)
+        seconds += PCA_SECONDS_PER_FLOP * (2.0 * samples * width**2 + 9.0 * width**3)
+        seconds += samples * (constant + per_k2 * k * k + per_k_neuron * k * neurons)
+    return seconds
 
 
 def model_runtime_min(neural: Mapping, conv: Mapping, wildcards: Mapping) -> int:
+    """The request of :func:`model_seconds` (2x headroom, 10-minute floor), at attempt 1."""
+    from neuromotor.costs import runtime_request_min
+
     state = wildcard_state(wildcards)
     shape = session_shape(session_path(neural, wildcards["session"]), neural)
-    return runtime_min(
-        shape, features_per_bin(state.task, state.family, state.seed, conv), 8, int(neural["pca_components"])
-    )
+    widths, macs = layer_widths(state.task, state.family, state.seed, conv)
+    return runtime_request_min(model_seconds(shape, widths, macs, int(neural["pca_components"])))

@@ -212,31 +212,35 @@ def experiment_outputs(experiment: str) -> dict[str, str]:
 
 
 def layer_floats(config_json: str | None, family: str, conv: Mapping) -> list[int]:
-    """Floats per trajectory of layers 0..K: from the model's ``config.json`` when it exists (at run time), else
-    from the family's pinned configuration or, of the configurations its selection run samples (the winner is one of
-    them), the one with the most floats in all (the units job's bound; the search space's largest without a run)."""
+    """Floats per trajectory of layers 0..K (the input, then every layer) of :func:`planned_network`."""
+    return _architecture_floats(*planned_network(config_json, family, conv))
+
+
+def planned_network(config_json: str | None, family: str, conv: Mapping) -> tuple:
+    """(architecture, input channels, (muscles, steps)) of a final model of ``family``: from its ``config.json`` when
+    it exists (at run time), else from the family's pinned configuration or, of the configurations its selection run
+    samples (the winner is one of them), the one with the most floats in all (the bound of the jobs that read its
+    layers; the search space's largest without a run), on DeepDraw's input."""
     import json
     from pathlib import Path
 
     from neuromotor.convnets import plan as convnets_plan
     from neuromotor.convnets.architecture import INPUT_CHANNELS, N_MUSCLES, N_TIME, Architecture, parse_name
 
-    shape = (N_MUSCLES, N_TIME)
     if config_json and Path(config_json).is_file():
         config = json.loads(Path(config_json).read_text())
-        arch = Architecture.from_dict(config["architecture"])
-        channels = int(config["input_shape"][0])
+        shape = (N_MUSCLES, N_TIME)
         if len(config["input_shape"]) == 3:  # (C, M, T): the dataset's shape (the successor's 39 x 400)
             shape = tuple(int(n) for n in config["input_shape"][1:])
-    else:
-        pinned = conv["final"]["models"].get(family)
-        channels = INPUT_CHANNELS[conv["final"]["input_key"]]
-        if pinned:
-            return _architecture_floats(parse_name(pinned).architecture, channels, shape)
-        order = convnets_plan.family_order(conv, family, "art", conv["final"]["input_key"])
-        archs = [parse_name(name).architecture for name in order] or [convnets_plan.largest_architecture(family, conv)]
-        return max((_architecture_floats(arch, channels, shape) for arch in archs), key=sum)
-    return _architecture_floats(arch, channels, shape)
+        return Architecture.from_dict(config["architecture"]), int(config["input_shape"][0]), shape
+    shape = (N_MUSCLES, N_TIME)
+    channels = INPUT_CHANNELS[conv["final"]["input_key"]]
+    pinned = conv["final"]["models"].get(family)
+    if pinned:
+        return parse_name(pinned).architecture, channels, shape
+    order = convnets_plan.family_order(conv, family, "art", conv["final"]["input_key"])
+    archs = [parse_name(name).architecture for name in order] or [convnets_plan.largest_architecture(family, conv)]
+    return max(archs, key=lambda arch: sum(_architecture_floats(arch, channels, shape))), channels, shape
 
 
 def _architecture_floats(arch, channels: int, shape: tuple[int, int]) -> list[int]:
