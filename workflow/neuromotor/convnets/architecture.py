@@ -366,13 +366,14 @@ def block_specs(arch: Architecture) -> list[tuple[int, tuple[int, int], tuple[in
     return spatial
 
 
-def trunk_output_shape(arch: Architecture, shape: tuple[int, int] = (N_MUSCLES, N_TIME)) -> tuple[int, int, int]:
-    """(channels, muscles, steps) of the last conv block's output on (muscles, steps) ``shape`` inputs (TF-SAME:
-    ceil(n / stride) per block and axis)."""
-    size = tuple(shape)
-    for _, kernel, stride in block_specs(arch):
+def layer_shapes(arch: Architecture, shape: tuple[int, int] = (N_MUSCLES, N_TIME)) -> list[tuple[int, int, int]]:
+    """(channels, muscles, steps) of every conv block's output on (muscles, steps) ``shape`` inputs, in order
+    (TF-SAME: ceil(n / stride) per block and axis)."""
+    shapes, size = [], tuple(shape)
+    for channels, kernel, stride in block_specs(arch):
         size = tuple(same_padding(n, k, s)[0] for n, k, s in zip(size, kernel, stride))
-    return block_specs(arch)[-1][0], size[0], size[1]
+        shapes.append((channels, *size))
+    return shapes
 
 
 MAX_HEAD_WEIGHTS = 2**28
@@ -381,23 +382,40 @@ MAX_HEAD_WEIGHTS = 2**28
 the successor's 39 x 400 inputs."""
 
 
-def head_weights(arch: Architecture, task: str, n_channels: int, shape: tuple[int, int] = (N_MUSCLES, N_TIME)) -> int:
-    """Weights of the largest linear layer of the head of ``task`` (neuromotor.convnets.models.Network) on
+def head_layer_weights(
+    arch: Architecture, task: str, n_channels: int, shape: tuple[int, int] = (N_MUSCLES, N_TIME)
+) -> list[int]:
+    """Weights of each linear layer of the head of ``task`` (neuromotor.convnets.models.PCRTNetwork) on
     ``n_channels`` x (muscles, steps) ``shape`` inputs: from the flattened last layer (classification, autoencoder,
-    the Barlow projector's first layer) or per output step (regression); LSTM from its hidden state (the
+    the Barlow projector's three layers) or per output step (regression); LSTM from its hidden state (the
     autoencoder per step: units -> C x M)."""
     spec = task_spec(task)
     if arch.family == "LSTM":
         features = int(arch.units)
     else:
-        channels, muscles, steps = trunk_output_shape(arch, shape)
+        channels, muscles, steps = layer_shapes(arch, shape)[-1]
         features = channels * muscles * (1 if spec.kind == "regression" else steps)
     if spec.kind == "barlow":
-        projector = zip((features, *BARLOW_PROJECTOR[:-1]), BARLOW_PROJECTOR)
-        return max(int(n_in) * int(n_out) for n_in, n_out in projector)
+        sizes = (features, *BARLOW_PROJECTOR)
+        return [int(n_in) * int(n_out) for n_in, n_out in zip(sizes[:-1], sizes[1:])]
     if spec.kind == "autoencoder" and arch.family == "LSTM":
-        return features * int(n_channels) * int(shape[0])
-    return int(features) * task_output_size(task, n_channels, *shape)
+        return [features * int(n_channels) * int(shape[0])]
+    return [int(features) * task_output_size(task, n_channels, *shape)]
+
+
+def head_applications(arch: Architecture, task: str, shape: tuple[int, int] = (N_MUSCLES, N_TIME)) -> int:
+    """Times the head runs per sample: once per output step for regression (the LSTM's every step, a conv trunk's
+    last-layer steps) and the LSTM's per-step decoder, else once."""
+    spec = task_spec(task)
+    per_step = spec.kind == "regression" or (spec.kind == "autoencoder" and arch.family == "LSTM")
+    if not per_step:
+        return 1
+    return int(shape[1]) if arch.family == "LSTM" else layer_shapes(arch, shape)[-1][2]
+
+
+def head_weights(arch: Architecture, task: str, n_channels: int, shape: tuple[int, int] = (N_MUSCLES, N_TIME)) -> int:
+    """Weights of the largest linear layer of the head of ``task`` (:func:`head_layer_weights`)."""
+    return max(head_layer_weights(arch, task, n_channels, shape))
 
 
 def head_fits(arch: Architecture, task: str, n_channels: int, shape: tuple[int, int] = (N_MUSCLES, N_TIME)) -> bool:

@@ -37,10 +37,11 @@ from neuromotor.convnets.architecture import (
     Architecture,
     block_specs,
     configuration_name,
+    head_applications,
     head_fits,
+    head_layer_weights,
+    layer_shapes,
     parse_name,
-    same_padding,
-    task_output_size,
     task_spec,
 )
 
@@ -672,12 +673,12 @@ def feature_sizes(
 ) -> list[tuple[int, int, int, int]]:
     """(C_in, C_out, output elements per channel, kernel elements) of every conv block on (muscles, steps)
     ``shape`` inputs."""
-    sizes, size, channels = [], tuple(shape), in_channels
-    for out_channels, kernel, stride in block_specs(arch):
-        size = tuple(same_padding(n, k, s)[0] for n, k, s in zip(size, kernel, stride))
-        sizes.append((channels, out_channels, size[0] * size[1], kernel[0] * kernel[1]))
-        channels = out_channels
-    return sizes
+    outputs = layer_shapes(arch, shape)
+    inputs = [in_channels] + [channels for channels, _, _ in outputs[:-1]]
+    return [
+        (c_in, c_out, rows * steps, kernel[0] * kernel[1])
+        for c_in, (c_out, rows, steps), (_, kernel, _) in zip(inputs, outputs, block_specs(arch))
+    ]
 
 
 @functools.lru_cache(maxsize=8192)
@@ -699,33 +700,10 @@ def forward_macs(
 
 
 def head_macs(arch: Architecture, in_channels: int, shape: tuple[int, int], task: str) -> int:
-    """Multiply-accumulates of the head of ``task`` per sample (neuromotor.convnets.models): classification and
-    Barlow Twins from the flattened last layer (LSTM: the last hidden state; Barlow: the 3 x 256 projector),
-    regression per output step, the autoencoder's linear decoder to the whole input (LSTM: per step)."""
-    spec = task_spec(task)
-    c_last, elements = feature_sizes(arch, in_channels, shape)[-1][1:3]
-    n_time = shape[1]
-    steps = n_time if arch.family == "LSTM" else _last_steps(arch, n_time)
-    flat = arch.units if arch.family == "LSTM" else c_last * elements
-    per_step = arch.units if arch.family == "LSTM" else flat // steps
-    n_out = task_output_size(task, in_channels, *shape)
-    if spec.kind == "classification":
-        return flat * n_out
-    if spec.kind == "barlow":
-        width = n_out
-        return flat * width + 2 * width * width
-    if spec.kind == "regression":
-        return per_step * n_out * steps
-    if arch.family == "LSTM":  # autoencoder: units -> C x M per step
-        return arch.units * in_channels * shape[0] * n_time
-    return flat * n_out
-
-
-def _last_steps(arch: Architecture, n_time: int) -> int:
-    """Time steps of the trunk's last layer (TF-SAME: ceil(n / stride) per block)."""
-    for _, kernel, stride in block_specs(arch):
-        n_time = same_padding(n_time, kernel[1], stride[1])[0]
-    return n_time
+    """Multiply-accumulates of the head of ``task`` per sample (neuromotor.convnets.models): its linear layers'
+    weights (neuromotor.convnets.architecture.head_layer_weights) times the times it runs per sample (per output
+    step for regression and the LSTM's autoencoder, else once)."""
+    return sum(head_layer_weights(arch, task, in_channels, shape)) * head_applications(arch, task, shape)
 
 
 def activation_floats(arch: Architecture, in_channels: int = 2, shape: tuple[int, int] = DEEPDRAW_SHAPE) -> int:

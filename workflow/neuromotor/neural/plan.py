@@ -189,28 +189,22 @@ def session_shape(path: str, neural: Mapping) -> tuple[int, int, int]:
     return DEFAULT_SHAPE
 
 
-def layer_widths(task: str, family: str, seed: int, conv: Mapping) -> tuple[list[int], int]:
-    """(features per bin of layers 1..K, multiply-accumulates of one forward pass per trial) of a final model, from
-    its ``config.json`` once it exists, else the bound of :func:`neuromotor.represent.plan.planned_network`."""
-    from neuromotor.convnets.plan import forward_macs
+def _planned_network(conv: Mapping, wildcards: Mapping) -> tuple:
+    """(architecture, input channels, (muscles, steps)) of the job's model state: from its ``config.json`` once it
+    exists, else the bound of :func:`neuromotor.represent.plan.planned_network`."""
     from neuromotor.represent.plan import planned_network
 
-    arch, channels, shape = planned_network(f"{model_dir(task, family, seed)}/config.json", family, conv)
-    return architecture_widths(arch, shape), forward_macs(arch, channels, tuple(shape))
+    state = wildcard_state(wildcards)
+    return planned_network(f"{model_dir(state.task, state.family, state.seed)}/config.json", state.family, conv)
 
 
 def architecture_widths(arch, shape: tuple[int, int]) -> list[int]:
     """Features per bin of the layers :func:`neuromotor.neural.features.layer_features` bins, on (muscles, steps)
     ``shape`` inputs: every conv block's channels x rows, then the LSTM's units."""
-    from neuromotor.convnets.architecture import block_specs, same_padding
+    from neuromotor.convnets.architecture import layer_shapes
 
-    widths, size = [], tuple(shape)
-    for out_channels, kernel, stride in block_specs(arch):
-        size = tuple(same_padding(n, k, s)[0] for n, k, s in zip(size, kernel, stride))
-        widths.append(out_channels * size[0])
-    if arch.family == "LSTM":
-        widths.append(arch.units)
-    return widths
+    widths = [channels * rows for channels, rows, _ in layer_shapes(arch, shape)]
+    return widths + [arch.units] if arch.family == "LSTM" else widths
 
 
 def _memory_mb(shape: tuple[int, int, int], features: int) -> int:
@@ -224,10 +218,9 @@ def _memory_mb(shape: tuple[int, int, int], features: int) -> int:
 
 
 def model_memory_mb(neural: Mapping, conv: Mapping, wildcards: Mapping) -> int:
-    state = wildcard_state(wildcards)
+    arch, _, network_shape = _planned_network(conv, wildcards)
     shape = session_shape(session_path(neural, wildcards["session"]), neural)
-    widths, _ = layer_widths(state.task, state.family, state.seed, conv)
-    return _memory_mb(shape, sum(widths))
+    return _memory_mb(shape, sum(architecture_widths(arch, network_shape)))
 
 
 def baseline_memory_mb(neural: Mapping, session: str) -> int:
@@ -266,7 +259,9 @@ def model_runtime_min(neural: Mapping, conv: Mapping, wildcards: Mapping) -> int
     """The request of :func:`model_seconds` (2x headroom, 10-minute floor), at attempt 1."""
     from neuromotor.costs import runtime_request_min
 
-    state = wildcard_state(wildcards)
+    from neuromotor.convnets.plan import forward_macs
+
+    arch, channels, network_shape = _planned_network(conv, wildcards)
     shape = session_shape(session_path(neural, wildcards["session"]), neural)
-    widths, macs = layer_widths(state.task, state.family, state.seed, conv)
+    widths, macs = architecture_widths(arch, network_shape), forward_macs(arch, channels, tuple(network_shape))
     return runtime_request_min(model_seconds(shape, widths, macs, int(neural["pca_components"])))

@@ -8,6 +8,7 @@ or ``untrained`` (the same seed's initial weights ``init.pt``), read from the co
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -224,29 +225,35 @@ def planned_network(config_json: str | None, family: str, conv: Mapping) -> tupl
     import json
     from pathlib import Path
 
-    from neuromotor.convnets import plan as convnets_plan
-    from neuromotor.convnets.architecture import INPUT_CHANNELS, N_MUSCLES, N_TIME, Architecture, parse_name
+    from neuromotor.convnets.architecture import INPUT_CHANNELS, Architecture, parse_name
 
     if config_json and Path(config_json).is_file():
         config = json.loads(Path(config_json).read_text())
-        shape = (N_MUSCLES, N_TIME)
+        shape = convnets_plan.DEEPDRAW_SHAPE
         if len(config["input_shape"]) == 3:  # (C, M, T): the dataset's shape (the successor's 39 x 400)
             shape = tuple(int(n) for n in config["input_shape"][1:])
         return Architecture.from_dict(config["architecture"]), int(config["input_shape"][0]), shape
-    shape = (N_MUSCLES, N_TIME)
     channels = INPUT_CHANNELS[conv["final"]["input_key"]]
     pinned = conv["final"]["models"].get(family)
     if pinned:
-        return parse_name(pinned).architecture, channels, shape
-    order = convnets_plan.family_order(conv, family, "art", conv["final"]["input_key"])
-    archs = [parse_name(name).architecture for name in order] or [convnets_plan.largest_architecture(family, conv)]
-    return max(archs, key=lambda arch: sum(_architecture_floats(arch, channels, shape))), channels, shape
+        return parse_name(pinned).architecture, channels, convnets_plan.DEEPDRAW_SHAPE
+    order = tuple(convnets_plan.family_order(conv, family, "art", conv["final"]["input_key"]))
+    arch = _most_floats(order, channels) if order else convnets_plan.largest_architecture(family, conv)
+    return arch, channels, convnets_plan.DEEPDRAW_SHAPE
+
+
+@functools.lru_cache(maxsize=64)
+def _most_floats(order: tuple[str, ...], channels: int):
+    """The configuration of ``order`` with the most floats per trajectory on DeepDraw's input (asked once per job's
+    resources: cached)."""
+    from neuromotor.convnets.architecture import parse_name
+
+    archs = [parse_name(name).architecture for name in order]
+    return max(archs, key=lambda arch: sum(_architecture_floats(arch, channels, convnets_plan.DEEPDRAW_SHAPE)))
 
 
 def _architecture_floats(arch, channels: int, shape: tuple[int, int]) -> list[int]:
     """Floats per trajectory of the input and every layer of ``arch`` on ``channels`` x (muscles, steps) inputs."""
-    from neuromotor.convnets import plan as convnets_plan
-
     floats = [channels * shape[0] * shape[1]]
     floats += [c_out * elements for _, c_out, elements, _ in convnets_plan.feature_sizes(arch, channels, shape)]
     if arch.family == "LSTM":
